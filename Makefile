@@ -1,0 +1,68 @@
+# Altseason Watch. `make help` lists the targets; the README documents each variable.
+# Every target creates or refreshes the local virtual environment (.venv) from the lock file.
+
+PYTHON ?= python3
+VENV ?= .venv
+LOCK ?= requirements.lock
+# Extra options for `python -m generator site` (e.g. SITE_ARGS="--as-of 2025-12-05").
+SITE_ARGS ?=
+# Extra options for pytest (e.g. PYTEST_ARGS="-k archive -x").
+PYTEST_ARGS ?=
+# The replay folder of real Yahoo history used by `make seed` and `make site-replay`.
+REPLAY_DIR ?= ../shared/data/prices
+# The week `make seed` backfills the committed ledger through (the newest week the replay
+# data covers for the Russell 2000).
+SEED_AS_OF ?= 2026-02-20
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv site site-replay pages fetch seed test lint format lock clean
+
+help: ## Show the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create or refresh .venv from the lock file
+
+site: $(STAMP) ## Build the whole site into site/ (fetch from Yahoo, or use the cache if offline)
+	$(BIN)/python -m generator site $(SITE_ARGS)
+
+site-replay: $(STAMP) ## Build the site from the replay folder, offline, into scratch dirs
+	$(BIN)/python -m generator site --prices-dir $(REPLAY_DIR) --offline \
+		--data-dir build/replay/data --docs-dir build/replay/docs --site-dir build/replay/site $(SITE_ARGS)
+
+pages: $(STAMP) ## Fetch, record the week's verdict and write site_docs/ (no MkDocs build)
+	$(BIN)/python -m generator pages $(SITE_ARGS)
+
+fetch: $(STAMP) ## Refresh the price cache in data/prices/
+	$(BIN)/python -m generator fetch $(SITE_ARGS)
+
+seed: $(STAMP) ## Re-create the committed data/ from the replay folder (what the weekly job would fetch)
+	rm -rf data/prices data/extra data/verdicts.jsonl
+	$(BIN)/python -m generator pages --prices-dir $(REPLAY_DIR) --offline --as-of $(SEED_AS_OF)
+
+test: $(STAMP) lint ## Run every test (lint and format check included)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## Ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml (needs the package index)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o $(LOCK)
+
+clean: ## Remove the virtual environment, build output and generated pages
+	rm -rf $(VENV) site build .pytest_cache .ruff_cache
+	git clean -fdX site_docs
