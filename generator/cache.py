@@ -1,0 +1,363 @@
+"""The price cache: `<data-dir>/prices/<SYMBOL>.csv`, the snapshot every verdict is computed from.
+
+`refresh` loads what is cached, asks a source for what is new, validates everything, and only
+then writes, one atomic file per changed symbol. A failed run leaves the cache as it was; a run
+that brings nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from generator import fsio
+from generator.config import Config, Symbol
+from generator.errors import NetworkUnreachable, PriceDataError, RateLimited, SymbolNotFound
+from generator.sources import (
+    FetchResult,
+    ReplaySource,
+    YahooSource,
+    fear_greed_csv_bytes,
+    fetch_fear_greed_live,
+    network_unreachable_error,
+    price_csv_bytes,
+    price_file,
+    read_fear_greed_csv,
+    read_price_csv,
+    validate_prices,
+)
+
+log = logging.getLogger(__name__)
+
+FEAR_GREED_FILE = "fear_greed.csv"
+TOTAL_MCAP_FILE = "total_mcap_daily.csv"
+TOTAL_MCAP_COLUMNS = ("total_mcap_usd", "btc_dominance_pct", "total3_usd")
+
+
+def prices_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "prices"
+
+
+def extra_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "extra"
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """Everything cached: daily bars per symbol and the context series (may be empty)."""
+
+    prices: dict[str, pd.DataFrame]
+    fear_greed: pd.Series
+    total_mcap: pd.DataFrame
+
+    def close(self, symbol: str) -> pd.Series:
+        frame = self.prices.get(symbol)
+        if frame is None:
+            return pd.Series(dtype="float64", index=pd.DatetimeIndex([], name="date"))
+        return frame["close"]
+
+    def newest(self, symbol: str) -> dt.date | None:
+        frame = self.prices.get(symbol)
+        return None if frame is None or frame.empty else frame.index[-1].date()
+
+
+@dataclass
+class FetchSummary:
+    """What one `fetch` did, for the closing summary line."""
+
+    source: str
+    updated: list[str] = field(default_factory=list)
+    rows_added: int = 0
+    missing: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    live_failed: str | None = None
+    newest: dict[str, dt.date | None] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+# --- Load ---------------------------------------------------------------------------------------
+
+
+def load_market_data(
+    config: Config, data_dir: Path, today: dt.date, as_of: dt.date | None = None
+) -> MarketData:
+    """Read every cached series (validated), cut at `as_of` when given."""
+    spike = float(config.section("fetch")["spike_factor"])
+    prices = {}
+    for s in config.symbols:
+        path = price_file(prices_dir(data_dir), s.symbol)
+        if not path.is_file():
+            continue
+        frame = _since(read_price_csv(path, s.symbol, today, spike), s)
+        if as_of is not None:
+            frame = frame.loc[: pd.Timestamp(as_of)]
+        if not frame.empty:
+            prices[s.symbol] = frame
+    fear_greed = _load_optional(extra_dir(data_dir) / FEAR_GREED_FILE, read_fear_greed_csv)
+    total_mcap = _load_optional(extra_dir(data_dir) / TOTAL_MCAP_FILE, read_total_mcap_csv)
+    if as_of is not None:
+        fear_greed = fear_greed.loc[: pd.Timestamp(as_of)]
+        total_mcap = total_mcap.loc[: pd.Timestamp(as_of)]
+    return MarketData(prices=prices, fear_greed=fear_greed, total_mcap=total_mcap)
+
+
+def _since(frame: pd.DataFrame, symbol: Symbol) -> pd.DataFrame:
+    return frame.loc[pd.Timestamp(symbol.since) :] if symbol.since else frame
+
+
+def _load_optional(path: Path, reader: Callable[[Path], pd.Series | pd.DataFrame]):
+    if path.is_file():
+        return reader(path)
+    if reader is read_fear_greed_csv:
+        return pd.Series(dtype="float64", index=pd.DatetimeIndex([], name="date"))
+    return pd.DataFrame(
+        {c: pd.Series(dtype="float64") for c in TOTAL_MCAP_COLUMNS},
+        index=pd.DatetimeIndex([], name="date"),
+    )
+
+
+# --- CoinGecko total market cap (TOTAL3 stand-in; replay only) ---------------------------------
+
+
+def read_total_mcap_csv(path: Path) -> pd.DataFrame:
+    """CoinGecko total crypto market cap, either the shared export or our cached subset.
+
+    One row is one 00:00 UTC snapshot: total market cap, BTC dominance (%) and the market cap
+    without BTC and ETH (a TOTAL3 stand-in), NaN where CoinGecko had no value.
+    """
+    try:
+        table = pd.read_csv(path, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise PriceDataError(f"total market cap: {path}: not a readable CSV") from exc
+    renames = {
+        "btc_dominance_pct_derived": "btc_dominance_pct",
+        "total_ex_btc_eth_usd_derived": "total3_usd",
+    }
+    table = table.rename(columns=renames)
+    needed = ("date", *TOTAL_MCAP_COLUMNS)
+    if any(c not in table.columns for c in needed):
+        raise PriceDataError(f"total market cap: {path}: needs columns {','.join(needed)}")
+    dates = pd.to_datetime(table["date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = int(np.argmax(dates.isna().to_numpy()))
+        raise PriceDataError(f"total market cap: {path} line {i + 2}: bad date")
+    frame = table[list(TOTAL_MCAP_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    frame.index = pd.DatetimeIndex(dates, name="date")
+    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
+        raise PriceDataError(f"total market cap: {path}: dates must be ascending and unique")
+    return frame.astype("float64")
+
+
+def total_mcap_csv_bytes(frame: pd.DataFrame) -> bytes:
+    text = frame.to_csv(lineterminator="\n", float_format="%.10g", date_format="%Y-%m-%d")
+    return text.encode("utf-8")
+
+
+# --- Refresh ------------------------------------------------------------------------------------
+
+
+def merge_prices(cached: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """Cached bars overlaid with newly fetched ones (a fetched bar wins: it may be a revision)."""
+    if cached is None or cached.empty:
+        return new
+    merged = pd.concat([cached[~cached.index.isin(new.index)], new]).sort_index()
+    return merged
+
+
+def refresh(
+    config: Config,
+    data_dir: Path,
+    as_of: dt.date,
+    today: dt.date,
+    prices_from: Path | None,
+    offline: bool,
+    require_live: bool,
+    progress: Callable[[str], None] | None = None,
+    yahoo: YahooSource | None = None,
+) -> FetchSummary:
+    """Bring the cache up to `as_of` from the replay folder, from Yahoo, or (offline) not at all."""
+    started = time.monotonic()
+    fetch_cfg = config.section("fetch")
+    spike = float(fetch_cfg["spike_factor"])
+    cache_dir = prices_dir(data_dir)
+    symbols = list(config.symbols)
+    # Load: what the cache holds now (a corrupt cache file stops the run, naming the file).
+    cached: dict[str, pd.DataFrame] = {}
+    for s in symbols:
+        path = price_file(cache_dir, s.symbol)
+        if path.is_file():
+            cached[s.symbol] = read_price_csv(path, s.symbol, today, spike)
+
+    if prices_from is not None:
+        source = ReplaySource(prices_from, today=today, spike_factor=spike)
+    elif offline:
+        source = None
+    else:
+        source = yahoo or YahooSource(
+            attempts=int(fetch_cfg["attempts"]),
+            backoff_seconds=float(fetch_cfg["backoff_seconds"]),
+            rate_limit_backoff_seconds=float(fetch_cfg["rate_limit_backoff_seconds"]),
+            timeout_seconds=float(fetch_cfg["timeout_seconds"]),
+        )
+    summary = FetchSummary(source=source.name if source else "cache (offline)")
+
+    # Process: fetch per market (one batch each), validate, merge.
+    merged: dict[str, pd.DataFrame] = {}
+    if source is not None:
+        overlap = dt.timedelta(days=int(fetch_cfg["overlap_days"]))
+        for market in ("equity", "crypto"):
+            if summary.live_failed:
+                break  # the network is down: asking again for the next group only wastes time
+            group = [s for s in symbols if s.market == market]
+            starts = {
+                s.symbol: (
+                    cached[s.symbol].index[-1].date() - overlap
+                    if s.symbol in cached and source.name == "yahoo"
+                    else None
+                )
+                for s in group
+            }
+            result = source.fetch(starts, as_of)
+            _check_live_failure(result, config, cached, summary, require_live)
+            for s in group:
+                frame = result.frames.get(s.symbol)
+                if frame is None:
+                    if s.symbol in result.missing and not result.unreachable:
+                        summary.missing[s.symbol] = result.missing[s.symbol]
+                elif not frame.empty:
+                    frame = frame.loc[: pd.Timestamp(as_of)]
+                    where = (
+                        "Yahoo Finance download"
+                        if source.name == "yahoo"
+                        else str(price_file(prices_from, s.symbol))
+                    )
+                    validate_prices(frame, s.symbol, where, today, spike)
+                    combined = merge_prices(cached.get(s.symbol), frame)
+                    validate_prices(
+                        combined, s.symbol, f"{where} merged with the cache", today, spike
+                    )
+                    merged[s.symbol] = combined
+                if progress:
+                    progress(s.symbol)
+    _check_required(config, cached, merged, summary)
+    fear_greed, total_mcap = _refresh_extras(
+        data_dir, prices_from, offline or prices_from is not None, as_of, summary
+    )
+
+    # Save: only what changed, each file atomically.
+    for symbol, frame in merged.items():
+        before = cached.get(symbol)
+        added = len(frame) - (0 if before is None else len(before))
+        if fsio.write_bytes(price_file(cache_dir, symbol), price_csv_bytes(frame)):
+            summary.updated.append(symbol)
+            summary.rows_added += max(added, 0)
+    if fear_greed is not None and fsio.write_bytes(
+        extra_dir(data_dir) / FEAR_GREED_FILE, fear_greed_csv_bytes(fear_greed)
+    ):
+        summary.updated.append("fear&greed")
+    if total_mcap is not None and fsio.write_bytes(
+        extra_dir(data_dir) / TOTAL_MCAP_FILE, total_mcap_csv_bytes(total_mcap)
+    ):
+        summary.updated.append("total-mcap")
+    final = {**cached, **merged}
+    summary.newest = newest_by_group(config, final)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _check_live_failure(
+    result: FetchResult,
+    config: Config,
+    cached: dict[str, pd.DataFrame],
+    summary: FetchSummary,
+    require_live: bool,
+) -> None:
+    if not (result.unreachable or result.rate_limited):
+        return
+    why = (
+        f"Yahoo Finance is unreachable ({result.unreachable})"
+        if result.unreachable
+        else "Yahoo Finance is rate-limiting requests"
+    )
+    if require_live:
+        raise (NetworkUnreachable if result.unreachable else RateLimited)(
+            f"{why}; --require-live forbids building from the cache"
+        )
+    if not all(s.symbol in cached for s in config.required):
+        if result.unreachable:
+            raise network_unreachable_error(result.unreachable)
+        raise RateLimited(f"{why} and nothing is cached; try again later")
+    summary.live_failed = why
+
+
+def _check_required(
+    config: Config,
+    cached: dict[str, pd.DataFrame],
+    merged: dict[str, pd.DataFrame],
+    summary: FetchSummary,
+) -> None:
+    for s in config.symbols:
+        if s.symbol in cached or s.symbol in merged:
+            continue
+        why = summary.missing.get(s.symbol, "not cached and not fetched")
+        if s in config.required:
+            raise SymbolNotFound(f"{s.symbol}: no prices ({why}); a verdict needs {s.name}")
+        summary.warnings.append(f"{s.symbol}: no prices ({why}); left out as unknown")
+
+
+def _refresh_extras(
+    data_dir: Path,
+    prices_from: Path | None,
+    no_network: bool,
+    as_of: dt.date,
+    summary: FetchSummary,
+) -> tuple[pd.Series | None, pd.DataFrame | None]:
+    """Fear & Greed (replay folder, or alternative.me live) and CoinGecko totals (replay only)."""
+    fear_greed = total_mcap = None
+    if prices_from is not None:
+        for folder in (Path(prices_from), Path(prices_from).parent):
+            if fear_greed is None and (folder / FEAR_GREED_FILE).is_file():
+                fear_greed = read_fear_greed_csv(folder / FEAR_GREED_FILE)
+            candidate = folder / "coingecko" / TOTAL_MCAP_FILE
+            if total_mcap is None and candidate.is_file():
+                total_mcap = read_total_mcap_csv(candidate)
+    elif not no_network:
+        try:
+            fear_greed = fetch_fear_greed_live()
+        except (NetworkUnreachable, PriceDataError) as exc:
+            summary.warnings.append(f"{exc}; keeping the cached Fear & Greed history")
+    cut = pd.Timestamp(as_of)
+    fear_greed = None if fear_greed is None else _merge_series(data_dir, fear_greed.loc[:cut])
+    total_mcap = None if total_mcap is None else total_mcap.loc[:cut]
+    return fear_greed, total_mcap
+
+
+def _merge_series(data_dir: Path, new: pd.Series) -> pd.Series:
+    path = extra_dir(data_dir) / FEAR_GREED_FILE
+    if not path.is_file():
+        return new
+    old = read_fear_greed_csv(path)
+    return pd.concat([old[~old.index.isin(new.index)], new]).sort_index()
+
+
+def newest_by_group(config: Config, frames: dict[str, pd.DataFrame]) -> dict[str, dt.date | None]:
+    """The newest daily bar per group of inputs (Russell 2000, BTC, ETH, alt basket)."""
+
+    def newest(symbols: list[str]) -> dt.date | None:
+        dates = [frames[s].index[-1].date() for s in symbols if s in frames and len(frames[s])]
+        return max(dates) if dates else None
+
+    return {
+        config.russell.symbol: newest([config.russell.symbol]),
+        config.vix.symbol: newest([config.vix.symbol]),
+        config.btc.symbol: newest([config.btc.symbol]),
+        config.eth.symbol: newest([config.eth.symbol]),
+        "basket": newest([s.symbol for s in config.basket]),
+    }
