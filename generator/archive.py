@@ -1,0 +1,142 @@
+"""The archive: `<data-dir>/verdicts.jsonl`, the append-only ledger of weekly verdicts.
+
+One JSON verdict per line, oldest first, keys sorted. A recorded week is never rewritten: a run
+only appends weeks after the newest one recorded, and writes the whole file atomically with the
+old bytes as its unchanged prefix. A ledger that does not parse stops the run; it is never
+"repaired". A lock on the data folder keeps two runs from interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import filelock
+
+from generator import fsio
+from generator.errors import LedgerError
+from generator.verdict import SIGNALS
+
+log = logging.getLogger(__name__)
+
+LEDGER_FILE = "verdicts.jsonl"
+LOCK_FILE = ".altseason.lock"
+REQUIRED_KEYS = ("week_ending", "signal", "rut", "alts", "source", "methodology", "sentence")
+
+
+def ledger_path(data_dir: Path) -> Path:
+    return Path(data_dir) / LEDGER_FILE
+
+
+@contextlib.contextmanager
+def data_lock(data_dir: Path, timeout: float = 900.0) -> Iterator[None]:
+    """Hold the data folder for one run (fetch, ledger, pages), so two runs cannot interleave."""
+    data_dir = Path(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise LedgerError(f"--data-dir {data_dir} is a file, not a folder")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(data_dir / LOCK_FILE), timeout=timeout)
+        with lock:
+            yield
+    except filelock.Timeout as exc:
+        raise LedgerError(
+            f"{data_dir / LOCK_FILE}: another run has held the data folder for {timeout:.0f} s"
+        ) from exc
+    except PermissionError as exc:
+        raise LedgerError(f"--data-dir {data_dir} is not writable ({exc.strerror})") from exc
+
+
+def dumps(record: dict) -> str:
+    """The one serialisation of a verdict: sorted keys, no NaN, one line."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+def read_ledger(path: Path) -> list[dict]:
+    """Every recorded verdict, oldest first; LedgerError names the first bad line."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LedgerError(f"{path}: not UTF-8 text; the ledger was left as it is") from exc
+    if text and not text.endswith("\n"):
+        count = text.count("\n") + 1
+        raise LedgerError(
+            f"{path} line {count}: truncated (no newline at the end); "
+            "the ledger was left as it is, restore it from git"
+        )
+    records: list[dict] = []
+    previous = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{path} line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LedgerError(
+                f"{where}: not valid JSON ({exc.msg}); the ledger was left as it is"
+            ) from exc
+        if not isinstance(record, dict) or any(k not in record for k in REQUIRED_KEYS):
+            raise LedgerError(f"{where}: not a verdict record (needs {', '.join(REQUIRED_KEYS)})")
+        week = record["week_ending"]
+        try:
+            dt.date.fromisoformat(week)
+        except (TypeError, ValueError) as exc:
+            raise LedgerError(f"{where}: week_ending {week!r} is not a date") from exc
+        if record["signal"] not in SIGNALS:
+            raise LedgerError(f"{where}: signal {record['signal']!r} is not one of {SIGNALS}")
+        if previous is not None and week <= previous:
+            problem = "appears twice" if week == previous else f"comes after {previous}"
+            raise LedgerError(f"{where}: week {week} {problem}; weeks must be in order, once each")
+        previous = week
+        records.append(record)
+    return records
+
+
+def append(path: Path, records: list[dict], new: list[dict]) -> int:
+    """Append `new` (weeks after the newest recorded) to the ledger; return how many were added.
+
+    The file is rewritten atomically as its exact old bytes plus the new lines, so a recorded
+    line can never change, and a killed run leaves either the old file or the new one.
+    """
+    path = Path(path)
+    if not new:
+        return 0
+    newest = records[-1]["week_ending"] if records else ""
+    for record in new:
+        if record["week_ending"] <= newest:
+            raise LedgerError(
+                f"{path}: refusing to record week {record['week_ending']} again or out of order "
+                f"(newest recorded: {newest})"
+            )
+        newest = record["week_ending"]
+    old = path.read_bytes() if path.exists() else b""
+    added = "".join(dumps(r) + "\n" for r in new).encode("utf-8")
+    fsio.write_bytes(path, old + added)
+    return len(new)
+
+
+def weeks_to_record(
+    weeks: list, recorded: list[dict], first_week, newest_week
+) -> list[tuple[object, str]]:
+    """Which complete weeks this run adds to the ledger, and as `live` or `backfill`.
+
+    An empty ledger is backfilled from `first_week` (the first week the inputs allow); after
+    that a run adds the weeks after the newest recorded one up to `newest_week`. The newest is
+    `live` (the week the run is for); weeks a run catches up on, and a first run's, are
+    `backfill`. Both are computed by the same code from data dated on or before the week.
+    """
+    if first_week is None or newest_week is None:
+        return []
+    last = recorded[-1]["week_ending"] if recorded else None
+    chosen = [
+        w
+        for w in weeks
+        if first_week <= w <= newest_week and (last is None or w.date().isoformat() > last)
+    ]
+    return [(w, "live" if recorded and w == newest_week else "backfill") for w in chosen]

@@ -1,0 +1,295 @@
+"""The weekly verdict: one record per complete week, with the checks behind it.
+
+Signals (DESIGN.md): ON = the Russell 2000 confirmed above its reference and altcoins confirming;
+ARMED = confirmed, altcoins not yet; WATCH = approaching or testing the reference; OFF = neither
+(or a breakout that failed); UNKNOWN = an input the signal needs is missing or stale that week.
+Altcoins "confirm" when the basket closes above both its fast and slow moving averages. The
+other checks (season index, ETH/BTC, Fear & Greed, VIX, co-movement) are context: shown, never
+deciding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from generator import templating
+from generator.config import Config
+from generator.indicators import fear_greed_label
+
+SIGNALS = ("OFF", "WATCH", "ARMED", "ON", "UNKNOWN")
+CHECK_IDS = (
+    "rut_confirmed",
+    "rut_near",
+    "alts_above_fast_ma",
+    "alts_above_slow_ma",
+    "season_index",
+    "eth_btc_trend",
+    "fear_greed",
+    "vix",
+    "comovement",
+)
+
+
+def _num(value: Any, digits: int = 2) -> float | None:
+    """A JSON-safe rounded number; None for missing (NaN, NaT, None)."""
+    if value is None or value is pd.NaT:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else round(value, digits)
+
+
+def _day(value: Any) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _status(condition: bool | None) -> str:
+    return "unknown" if condition is None else ("pass" if condition else "fail")
+
+
+def _above(value: float | None, threshold: float) -> bool | None:
+    return None if value is None else value > threshold
+
+
+def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: str) -> dict:
+    """The verdict record for one week, from that week's row of `compute_weekly`."""
+    zone, alts_cfg = config.section("zone"), config.section("alts")
+    sentiment_cfg, co_cfg = config.section("sentiment"), config.section("comovement")
+    state = row["rut_state"] if isinstance(row["rut_state"], str) else None
+    rut = {
+        "close": _num(row["rut_close"]),
+        "reference": _num(row["rut_reference"]),
+        "reference_date": _day(row["rut_reference_date"]),
+        "zone_bottom": _num(row["rut_zone_bottom"]),
+        "zone_top": _num(row["rut_zone_top"]),
+        "approach_level": _num(row["rut_approach_level"]),
+        "distance_pts": _num(row["rut_distance_pts"]),
+        "distance_pct": _num(row["rut_distance_pct"]),
+        "weeks_above_zone": int(row["rut_weeks_above_zone"]),
+        "confirm_weeks": int(zone["confirm_weeks"]),
+        "confirmed_on": _day(row["rut_confirmed_on"]),
+        "state": state,
+    }
+    fast, slow = _num(row["basket_vs_ma_fast_pct"]), _num(row["basket_vs_ma_slow_pct"])
+    alts_confirming = None if fast is None or slow is None else (fast > 0 and slow > 0)
+    eth_btc_vs = _num(row["eth_btc_vs_ma_pct"])
+    season = _num(row["season_index"], 1)
+    alts = {
+        "basket_close": _num(row["basket_level"]),
+        "basket_members": int(row["basket_members"]),
+        "basket_ma_fast": _num(row["basket_ma_fast"]),
+        "basket_ma_slow": _num(row["basket_ma_slow"]),
+        "basket_vs_ma_fast_pct": fast,
+        "basket_vs_ma_slow_pct": slow,
+        "basket_vs_ma_pct": slow,
+        "confirming": alts_confirming,
+        "season_index": season,
+        "season_members": int(row["season_members"]),
+        "season_label": _season_label(season, alts_cfg),
+        "eth_btc": _num(row["eth_btc"], 6),
+        "eth_btc_vs_ma_pct": eth_btc_vs,
+        "eth_btc_trend": None if eth_btc_vs is None else ("up" if eth_btc_vs > 0 else "down"),
+        "btc_close": _num(row["btc_close"]),
+        "btc_dominance_pct": _num(row["btc_dominance_pct"], 1),
+    }
+    fear_greed = _num(row["fear_greed"], 0)
+    sentiment = {
+        "fear_greed": None if fear_greed is None else int(fear_greed),
+        "fear_greed_label": fear_greed_label(fear_greed, sentiment_cfg),
+        "vix": _num(row["vix"]),
+    }
+    corr = _num(row["corr_52w"], 3)
+    comovement = {"corr_52w": corr}
+    near = None if state is None else state in ("approaching", "testing", "confirmed")
+    checks = [
+        _check(
+            "rut_confirmed",
+            rut["close"],
+            rut["zone_top"],
+            None if state is None else state == "confirmed",
+            True,
+        ),
+        _check("rut_near", rut["distance_pct"], rut["approach_level"], near, True),
+        _check("alts_above_fast_ma", fast, 0.0, _above(fast, 0.0), True),
+        _check("alts_above_slow_ma", slow, 0.0, _above(slow, 0.0), True),
+        _check(
+            "season_index",
+            season,
+            float(alts_cfg["season_alt_threshold"]),
+            None if season is None else season >= alts_cfg["season_alt_threshold"],
+            False,
+        ),
+        _check("eth_btc_trend", eth_btc_vs, 0.0, _above(eth_btc_vs, 0.0), False),
+        _check(
+            "fear_greed",
+            sentiment["fear_greed"],
+            float(sentiment_cfg["fear_max"]),
+            _above(fear_greed, float(sentiment_cfg["fear_max"])),
+            False,
+        ),
+        _check(
+            "vix",
+            sentiment["vix"],
+            float(sentiment_cfg["vix_calm_max"]),
+            None if sentiment["vix"] is None else sentiment["vix"] <= sentiment_cfg["vix_calm_max"],
+            False,
+        ),
+        _check(
+            "comovement",
+            corr,
+            float(co_cfg["min_corr"]),
+            None if corr is None else corr >= co_cfg["min_corr"],
+            False,
+        ),
+    ]
+    newest = {
+        key: _day(row[f"newest_{key}"])
+        for key in ("rut", "btc", "eth", "basket", "vix", "fear_greed")
+    }
+    week_day = week.date().isoformat()
+    signal, missing = decide(state, alts_confirming, newest, week_day)
+    record = {
+        "week_ending": week.date().isoformat(),
+        "signal": signal,
+        "rut": rut,
+        "alts": alts,
+        "sentiment": sentiment,
+        "comovement": comovement,
+        "checks": checks,
+        "missing": missing,
+        "watch": what_to_watch(signal, rut, alts),
+        "data_as_of": newest,
+        "source": source,
+        "methodology": config.methodology_version,
+    }
+    record["sentence"] = templating.render("sentence.txt.j2", v=record).strip()
+    return record
+
+
+def _season_label(season: float | None, alts_cfg: dict) -> str | None:
+    if season is None:
+        return None
+    if season >= alts_cfg["season_alt_threshold"]:
+        return "altcoin season"
+    if season <= alts_cfg["season_btc_threshold"]:
+        return "bitcoin season"
+    return "neither"
+
+
+def _check(check_id, value, threshold, condition, gating) -> dict:
+    return {
+        "id": check_id,
+        "value": value,
+        "threshold": threshold,
+        "status": _status(condition),
+        "gating": gating,
+    }
+
+
+def decide(
+    state: str | None,
+    alts_confirming: bool | None,
+    newest: dict[str, str | None],
+    week: str,
+) -> tuple[str, list[dict]]:
+    """The signal from the Russell 2000's state and the altcoins' confirmation.
+
+    Returns the signal and, for UNKNOWN, which input was missing: its newest bar, and whether
+    it was `stale` (no bar on the week's last session) or lacked `history` (too few coins or
+    weeks for the moving averages).
+    """
+
+    def missing(key: str) -> list[dict]:
+        reason = "stale" if newest[key] is None or newest[key] < week else "history"
+        return [{"input": key, "newest": newest[key], "reason": reason}]
+
+    if state is None:
+        return "UNKNOWN", missing("rut")
+    if state == "confirmed":
+        if alts_confirming is None:
+            return "UNKNOWN", missing("basket")
+        return ("ON" if alts_confirming else "ARMED"), []
+    if state in ("approaching", "testing"):
+        return "WATCH", []
+    return "OFF", []
+
+
+def what_to_watch(signal: str, rut: dict, alts: dict) -> dict:
+    """The level that matters next and what would change the verdict next week.
+
+    Before a confirmed breakout the level is the zone's top (resistance, to close above); after
+    it, the reference itself (support, to hold). `next` lists (condition, level, the signal it
+    would lead to); templates turn it into words.
+    """
+    state, close = rut["state"], rut["close"]
+    support = state == "confirmed"
+    level = rut["reference"] if support else rut["zone_top"]
+    gap = None if close is None or level is None else level - close
+    remaining = max(rut["confirm_weeks"] - rut["weeks_above_zone"], 1)
+    after_confirm = "ON" if alts["confirming"] else "ARMED"
+    top = rut["zone_top"]
+    nxt: list[dict] = []
+    if signal == "UNKNOWN":
+        nxt.append({"when": "data_arrives", "level": None, "signal": None})
+    if state == "confirmed":
+        if signal == "ARMED":
+            nxt.append({"when": "alts_above_mas", "level": alts["basket_ma_slow"], "signal": "ON"})
+        elif signal == "ON":
+            ma = alts["basket_ma_fast"]
+            nxt.append({"when": "alts_below_ma", "level": ma, "signal": "ARMED"})
+        nxt.append({"when": "close_below_reference", "level": rut["reference"], "signal": "OFF"})
+    elif state == "failed":
+        nxt.append(
+            {
+                "when": "close_above_zone_top",
+                "level": top,
+                "signal": after_confirm,
+                "weeks": rut["confirm_weeks"],
+            }
+        )
+    elif state in ("testing", "approaching"):
+        nxt.append(
+            {
+                "when": "close_above_zone_top",
+                "level": top,
+                "signal": after_confirm,
+                "weeks": remaining,
+            }
+        )
+        nxt.append(
+            {"when": "close_below_approach", "level": rut["approach_level"], "signal": "OFF"}
+        )
+    elif state == "below":
+        nxt.append(
+            {
+                "when": "close_at_or_above_approach",
+                "level": rut["approach_level"],
+                "signal": "WATCH",
+            }
+        )
+    return {
+        "level": level,
+        "kind": "support" if support else "resistance",
+        "points": None if gap is None else round(gap, 2),
+        "pct": None if gap is None else round(gap / close * 100, 2),
+        "next": nxt,
+    }
+
+
+def verdicts_for_weeks(
+    weekly: pd.DataFrame, weeks: list[pd.Timestamp], config: Config, sources: dict
+) -> list[dict]:
+    """Verdict records for the given weeks of `compute_weekly`'s frame (`sources[week]`)."""
+    return [build_verdict(w, weekly.loc[w], config, sources[w]) for w in weeks]
+
+
+def first_recordable_week(weekly: pd.DataFrame) -> pd.Timestamp | None:
+    """The first week whose inputs allow every signal: a Russell 2000 state and a known basket
+    against both moving averages. Backfill starts here."""
+    ready = weekly["rut_state"].notna() & weekly["basket_vs_ma_slow_pct"].notna()
+    ready &= weekly["basket_vs_ma_fast_pct"].notna()
+    return weekly.index[ready.to_numpy()][0] if ready.any() else None
