@@ -1,0 +1,417 @@
+"""Charts: Altair (Vega-Lite) specs from the weekly frame, plus their static renderings.
+
+Every chart exists three ways: a Vega-Lite JSON spec the browser renders with Vega-Embed
+(served from the site itself), an SVG of the same spec for readers without JavaScript and for
+the feed, and a CSV of the numbers behind it. Link previews are PNGs rendered at build time.
+
+Each kind of chart is built (and validated) with Altair once, against a named dataset; a chart
+is that spec with its rows put in. So hundreds of archive posts cost one Altair build, and specs
+carry only weekly points, rounded, so pages stay light. Titles and text alternatives come from
+templates/charts.txt.j2.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from generator import templating
+
+# Colour-blind-safe (Okabe-Ito); the signal is never told by colour alone.
+PALETTE = {
+    "rut": "#0072B2",
+    "basket": "#D55E00",
+    "ref": "#000000",
+    "zone": "#E69F00",
+    "fast": "#009E73",
+    "slow": "#CC79A7",
+}
+SIGNAL_COLOURS = {
+    "ON": "#1A7F37",
+    "ARMED": "#0969DA",
+    "WATCH": "#9A6700",
+    "OFF": "#57606A",
+    "UNKNOWN": "#6E40C9",
+}
+STATIC_WIDTH = 720
+HEIGHT = 280
+PREVIEW_SIZE = (1200, 630)
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
+DATASET = "table"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: a name (file stem), its title and text alternative, the interactive spec,
+    and the rows behind it."""
+
+    name: str
+    title: str
+    description: str
+    spec: dict
+    data: pd.DataFrame
+
+    def static_spec(self, width: int = STATIC_WIDTH) -> dict:
+        """The same chart at a fixed width on white, for SVG and PNG rendering."""
+        spec = copy.deepcopy(self.spec)
+        spec["width"] = width
+        spec["background"] = "white"
+        spec["autosize"] = {"type": "fit", "contains": "padding"}
+        return spec
+
+
+def _text(macro: str, **facts) -> tuple[str, str]:
+    module = templating.environment().get_template("charts.txt.j2").module
+    title, description = str(getattr(module, macro)(**facts)).strip().split("|", 1)
+    return title, description
+
+
+def _records(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.index = pd.DatetimeIndex(out.index).strftime("%Y-%m-%d")
+    out.index.name = "week"
+    return out.reset_index().round(2)
+
+
+def _chart(name: str, template: dict, rows: pd.DataFrame, title: str, description: str) -> Chart:
+    spec = copy.deepcopy(template)
+    values = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    spec["datasets"] = {DATASET: values}
+    spec["title"] = {"text": title, "anchor": "start", "fontSize": 14}
+    spec["description"] = description
+    return Chart(name, title, description, spec, rows)
+
+
+def _finish(chart) -> dict:
+    spec = (
+        chart.properties(width="container", height=HEIGHT)
+        .configure(font=FONT, background="transparent")
+        .configure_view(strokeWidth=0)
+        .configure_axis(labelFontSize=11, titleFontSize=11, gridOpacity=0.5)
+        .configure_legend(orient="top", labelFontSize=11, titleFontSize=11)
+        .to_dict(validate=True)
+    )
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
+
+
+def _base() -> alt.Chart:
+    return alt.Chart(alt.NamedData(name=DATASET))
+
+
+def _time_x(title: str = "Week ending") -> alt.X:
+    return alt.X(
+        "week:T", title=title, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True)
+    )
+
+
+def _week_tooltip() -> alt.Tooltip:
+    return alt.Tooltip("week:T", title="Week ending")
+
+
+# --- Spec templates (built once) ------------------------------------------------------------------
+
+
+@functools.cache
+def _rut_template() -> dict:
+    base = _base()
+    zone = base.mark_area(opacity=0.35, color=PALETTE["zone"], interpolate="step-after").encode(
+        x=_time_x(), y=alt.Y("zone_bottom:Q"), y2="zone_top:Q"
+    )
+    ref = base.mark_line(color=PALETTE["ref"], strokeDash=[4, 3], interpolate="step-after").encode(
+        x="week:T", y="reference:Q"
+    )
+    close = base.mark_line(color=PALETTE["rut"], strokeWidth=1.6).encode(
+        x="week:T",
+        y=alt.Y("close:Q", title="Index points", scale=alt.Scale(zero=False)),
+        tooltip=[
+            _week_tooltip(),
+            alt.Tooltip("close:Q", title="Close", format=",.2f"),
+            alt.Tooltip("reference:Q", title="Reference", format=",.2f"),
+        ],
+    )
+    return _finish(zone + ref + close)
+
+
+def _series_lines(domain: list[str], colours: list[str], dashes: list, y: alt.Y, extra=()) -> dict:
+    return _finish(
+        _base()
+        .transform_filter("isValid(datum.value)")
+        .mark_line(strokeWidth=1.5)
+        .encode(
+            x=_time_x(),
+            y=y,
+            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=colours)),
+            strokeDash=alt.StrokeDash(
+                "series:N", legend=None, scale=alt.Scale(domain=domain, range=dashes)
+            ),
+            tooltip=[_week_tooltip(), "series:N", alt.Tooltip("value:Q", format=",.1f"), *extra],
+        )
+    )
+
+
+BASKET_SERIES = ["Basket", "20-week average", "50-week average"]
+REBASED_SERIES = ["Russell 2000", "Altcoin basket"]
+
+
+@functools.cache
+def _basket_template() -> dict:
+    return _series_lines(
+        BASKET_SERIES,
+        [PALETTE["basket"], PALETTE["fast"], PALETTE["slow"]],
+        [[1, 0], [5, 3], [2, 2]],
+        alt.Y("value:Q", title="Index (log scale, start = 100)", scale=alt.Scale(type="log")),
+        extra=(alt.Tooltip("members:Q", title="Coins"),),
+    )
+
+
+@functools.cache
+def _rebased_template() -> dict:
+    return _series_lines(
+        REBASED_SERIES,
+        [PALETTE["rut"], PALETTE["basket"]],
+        [[1, 0], [6, 3]],
+        alt.Y("value:Q", title="First common week = 100 (log scale)", scale=alt.Scale(type="log")),
+    )
+
+
+@functools.cache
+def _correlation_template(min_corr: float) -> dict:
+    line = (
+        _base()
+        .transform_filter("isValid(datum.correlation)")
+        .mark_line(color=PALETTE["rut"], strokeWidth=1.5)
+        .encode(
+            x=_time_x(),
+            y=alt.Y("correlation:Q", title="Correlation", scale=alt.Scale(domain=[-1, 1])),
+            tooltip=[_week_tooltip(), alt.Tooltip("correlation:Q", format=".2f")],
+        )
+    )
+    rules = (
+        alt.Chart(alt.Data(values=[{"y": 0.0}, {"y": min_corr}]))
+        .mark_rule(strokeDash=[3, 3], color="#888")
+        .encode(y="y:Q")
+    )
+    return _finish(line + rules)
+
+
+@functools.cache
+def _season_template(alt_threshold: float, btc_threshold: float) -> dict:
+    bands = (
+        alt.Chart(
+            alt.Data(
+                values=[
+                    {"from": alt_threshold, "to": 100, "band": "Altcoin season"},
+                    {"from": 0, "to": btc_threshold, "band": "Bitcoin season"},
+                ]
+            )
+        )
+        .mark_rect(opacity=0.15)
+        .encode(
+            y="from:Q",
+            y2="to:Q",
+            color=alt.Color(
+                "band:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Altcoin season", "Bitcoin season"],
+                    range=[PALETTE["basket"], PALETTE["rut"]],
+                ),
+            ),
+        )
+    )
+    line = (
+        _base()
+        .transform_filter("isValid(datum.index)")
+        .mark_line(color="#444", strokeWidth=1.3)
+        .encode(
+            x=_time_x(),
+            y=alt.Y(
+                "index:Q",
+                title="Coins beating BTC over 90 days (%)",
+                scale=alt.Scale(domain=[0, 100]),
+            ),
+            tooltip=[
+                _week_tooltip(),
+                alt.Tooltip("index:Q", format=".0f"),
+                alt.Tooltip("coins:Q", title="Coins"),
+            ],
+        )
+    )
+    return _finish(bands + line)
+
+
+# --- Charts ---------------------------------------------------------------------------------------
+
+
+def _from_first_valid(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    first = frame[column].first_valid_index()
+    return frame.loc[first:] if first is not None else frame.iloc[0:0]
+
+
+def rut_chart(weekly: pd.DataFrame, since: str, name: str = "rut") -> Chart:
+    """Russell 2000 weekly closes, with the reference and its resistance zone."""
+    part = weekly.loc[since:, ["rut_close", "rut_reference", "rut_zone_bottom", "rut_zone_top"]]
+    rows = _records(part.rename(columns=lambda c: c.removeprefix("rut_")))
+    last = part["rut_close"].dropna()
+    title, description = _text(
+        "rut",
+        since=since,
+        last_close=float(last.iloc[-1]) if len(last) else None,
+        last_week=f"{last.index[-1]:%Y-%m-%d}" if len(last) else None,
+    )
+    return _chart(name, _rut_template(), rows, title, description)
+
+
+def _long(rows: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
+    return rows.melt(id_vars=keep, var_name="series", value_name="value").dropna(subset=["value"])
+
+
+def basket_chart(weekly: pd.DataFrame) -> Chart:
+    """The altcoin basket with its fast and slow moving averages (log scale)."""
+    part = _from_first_valid(
+        weekly[["basket_level", "basket_ma_fast", "basket_ma_slow", "basket_members"]],
+        "basket_level",
+    )
+    rows = _records(
+        part.rename(columns=dict(zip(part.columns, [*BASKET_SERIES, "members"], strict=True)))
+    )
+    title, description = _text("basket")
+    return _chart(
+        "basket", _basket_template(), _long(rows, ["week", "members"]), title, description
+    )
+
+
+def rebased_chart(weekly: pd.DataFrame) -> Chart:
+    """The Russell 2000 and the altcoin basket rebased to 100 at their first common week."""
+    both = weekly[["rut_close", "basket_level"]].dropna()
+    frame = pd.DataFrame(columns=REBASED_SERIES, index=pd.DatetimeIndex([]), dtype="float64")
+    if not both.empty:
+        part = weekly.loc[both.index[0] :, ["rut_close", "basket_level"]]
+        frame = (part / both.iloc[0] * 100).set_axis(REBASED_SERIES, axis=1)
+    title, description = _text("rebased")
+    return _chart(
+        "rebased", _rebased_template(), _long(_records(frame), ["week"]), title, description
+    )
+
+
+def correlation_chart(weekly: pd.DataFrame, min_corr: float, window: int) -> Chart:
+    """Rolling correlation of weekly returns, Russell 2000 vs the altcoin basket."""
+    part = _from_first_valid(weekly[["corr_52w"]], "corr_52w").rename(
+        columns={"corr_52w": "correlation"}
+    )
+    title, description = _text("correlation", window=window, min_corr=min_corr)
+    return _chart(
+        "correlation", _correlation_template(min_corr), _records(part), title, description
+    )
+
+
+def season_chart(weekly: pd.DataFrame, alt_threshold: float, btc_threshold: float) -> Chart:
+    """The Altcoin Season Index with its bitcoin-season and altcoin-season bands."""
+    part = _from_first_valid(weekly[["season_index", "season_members"]], "season_index")
+    rows = _records(part.set_axis(["index", "coins"], axis=1))
+    title, description = _text("season", alt_threshold=alt_threshold, btc_threshold=btc_threshold)
+    template = _season_template(alt_threshold, btc_threshold)
+    return _chart("season", template, rows, title, description)
+
+
+def week_chart(weekly: pd.DataFrame, week: pd.Timestamp, weeks_back: int = 52) -> Chart:
+    """A small chart for one archive post: the Russell 2000 up to that week only."""
+    part = weekly.loc[:week].tail(weeks_back)
+    chart = rut_chart(part, f"{part.index[0]:%Y-%m-%d}", name=f"week-{week:%Y-%m-%d}")
+    title, description = _text("week", weeks_back=weeks_back, week=f"{week:%Y-%m-%d}")
+    spec = chart.spec
+    spec["height"] = 180
+    spec["title"] = {"text": title, "anchor": "start", "fontSize": 13}
+    spec["description"] = description
+    for layer in spec.get("layer", []):
+        axis = layer.get("encoding", {}).get("x", {}).get("axis")
+        if axis:
+            axis.update({"format": "%b %Y", "tickCount": 6})
+    return Chart(chart.name, title, description, spec, chart.data)
+
+
+def home_charts(weekly: pd.DataFrame, config) -> list[Chart]:
+    alts, co = config.section("alts"), config.section("comovement")
+    return [
+        rut_chart(weekly, "2016-01-01"),
+        basket_chart(weekly),
+        rebased_chart(weekly),
+        correlation_chart(weekly, float(co["min_corr"]), int(co["window_weeks"])),
+        season_chart(
+            weekly, float(alts["season_alt_threshold"]), float(alts["season_btc_threshold"])
+        ),
+    ]
+
+
+# --- Link previews and rendering ------------------------------------------------------------------
+
+
+def preview_spec(chart: Chart, headline: str, sentence: str, signal: str) -> dict:
+    """A 1200x630 link-preview image: the verdict as title and subtitle over the chart."""
+    width, height = PREVIEW_SIZE
+    spec = chart.static_spec(width)
+    spec["height"] = height
+    spec["padding"] = {"left": 36, "right": 36, "top": 28, "bottom": 20}
+    spec["title"] = {
+        "text": headline,
+        "subtitle": _wrap(sentence, 105),
+        "anchor": "start",
+        "fontSize": 34,
+        "subtitleFontSize": 20,
+        "color": SIGNAL_COLOURS.get(signal, "#000"),
+        "subtitleColor": "#222",
+        "offset": 18,
+    }
+    return spec
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    if len(lines) > 3:
+        lines = [*lines[:2], lines[2].rstrip(".,;:") + " …"]
+    return lines
+
+
+def _vl_version() -> str:
+    major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    return f"v{major_minor}"
+
+
+def bundle_version() -> str:
+    return f"vega{vlc.get_vega_version()}-vl{_vl_version()}-embed{vlc.get_vega_embed_version()}"
+
+
+def spec_hash(spec: dict) -> str:
+    """A short content hash of a spec and the renderer, so a rendering is redone only when
+    either changes."""
+    payload = json.dumps(spec, sort_keys=True, separators=(",", ":")) + bundle_version()
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def to_svg(spec: dict) -> str:
+    return vlc.vegalite_to_svg(spec, vl_version=_vl_version())
+
+
+def to_png(spec: dict) -> bytes:
+    return vlc.vegalite_to_png(spec, vl_version=_vl_version(), scale=1)
+
+
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed in one script, for serving from the site itself."""
+    return vlc.javascript_bundle(vl_version=_vl_version())

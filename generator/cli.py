@@ -1,0 +1,275 @@
+"""The command line: parse options, run a stage, map errors to exit codes. Nothing else.
+
+    python -m generator fetch  [options]   refresh the price cache
+    python -m generator pages  [options]   fetch + record verdicts + write the docs folder
+    python -m generator site   [options]   fetch + pages + mkdocs build --strict
+
+Exit codes: 0 ok; 1 a clear error (one line on stderr naming the symbol, file or date); 2 bad
+usage. No traceback unless -v.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+
+from generator import archive, cache
+from generator.config import PROJECT_ROOT, RunOptions, load_config
+from generator.errors import AltseasonError
+
+log = logging.getLogger("generator")
+
+
+class IsoDate(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
+
+
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def common_options(command: Callable) -> Callable:
+    """The options every command takes (DESIGN.md), declared once."""
+    options = [
+        click.option(
+            "--prices-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Read daily prices from this folder of <SYMBOL>.csv files instead of Yahoo.",
+        ),
+        click.option(
+            "--as-of",
+            type=IsoDate(),
+            help="Behave as if today were the day after DATE: the week ending on or before it "
+            "is the newest complete week. Default: yesterday (UTC).",
+        ),
+        click.option("--offline", is_flag=True, help="Never touch the network; use the cache."),
+        click.option(
+            "--require-live",
+            is_flag=True,
+            help="Fail (exit 1) instead of falling back to the cache when Yahoo is unreachable.",
+        ),
+        click.option(
+            "--data-dir",
+            type=click.Path(path_type=Path),
+            default=PROJECT_ROOT / "data",
+            show_default="data/",
+            help="Price cache and verdict ledger.",
+        ),
+        click.option(
+            "--docs-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=PROJECT_ROOT / "site_docs",
+            show_default="site_docs/",
+            help="MkDocs docs folder the pages are written to.",
+        ),
+        click.option(
+            "--site-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=PROJECT_ROOT / "site",
+            show_default="site/",
+            help="Where the built site goes.",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Configuration file. Default: generator/config.toml.",
+        ),
+        click.option("-v", "--verbose", is_flag=True, help="Show details and tracebacks."),
+    ]
+    return functools.reduce(lambda cmd, opt: opt(cmd), reversed(options), command)
+
+
+def setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    pattern = "%(name)s: %(levelname)s: %(message)s" if verbose else "%(levelname)s: %(message)s"
+    handler.setFormatter(logging.Formatter(pattern))
+    for name in ("generator", "mkdocs", "material", "mkdocs_rss_plugin"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def run_options(kwargs: dict) -> RunOptions:
+    today = today_utc()
+    as_of = kwargs["as_of"] or today - dt.timedelta(days=1)
+    if as_of > today:
+        raise click.BadParameter(
+            f"{as_of} is in the future (today is {today} UTC)", param_hint="--as-of"
+        )
+    return RunOptions(
+        config=load_config(kwargs["config_file"]),
+        as_of=as_of,
+        today=today,
+        data_dir=kwargs["data_dir"],
+        docs_dir=kwargs["docs_dir"],
+        site_dir=kwargs["site_dir"],
+        prices_dir=kwargs["prices_dir"],
+        offline=kwargs["offline"],
+        require_live=kwargs["require_live"],
+    )
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[str], None] | None]:
+    """A rich progress bar on a terminal; nothing when output is piped or logged."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(name: str) -> None:
+            bar.update(task, advance=1, description=f"{label}: {name}")
+
+        yield advance
+
+
+def guarded(command: Callable) -> Callable:
+    """Run a command, turning our errors into one line and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        verbose = kwargs.get("verbose", False)
+        setup_logging(verbose)
+        try:
+            return command(**kwargs)
+        except AltseasonError as exc:
+            if verbose:
+                log.exception("failed")
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.ClickException:
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if verbose:
+                raise
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def do_fetch(options: RunOptions) -> cache.FetchSummary:
+    symbols = len(options.config.symbols)
+    with progress_bar(symbols, "fetch") as advance:
+        summary = cache.refresh(
+            options.config,
+            options.data_dir,
+            as_of=options.as_of,
+            today=options.today,
+            prices_from=options.prices_dir,
+            offline=options.offline,
+            require_live=options.require_live,
+            progress=advance,
+        )
+    if summary.live_failed:
+        log.warning("%s; building from the cached data instead", summary.live_failed)
+    for warning in summary.warnings:
+        log.warning(warning)
+    return summary
+
+
+def fetch_line(s: cache.FetchSummary) -> str:
+    newest = ", ".join(f"{k} {v or 'none'}" for k, v in s.newest.items())
+    return (
+        f"fetch: {len(s.updated)} file(s) updated, {s.rows_added} row(s) added from {s.source}; "
+        f"newest: {newest} ({s.seconds:.1f} s)"
+    )
+
+
+def do_pages(options: RunOptions):
+    from generator import pages
+
+    with progress_bar(5, "pages") as advance:
+        summary = pages.generate(options, progress=advance)
+    for warning in summary.warnings:
+        log.warning(warning)
+    return summary
+
+
+def pages_line(s) -> str:
+    return (
+        f"pages: week ending {s.week} is {s.signal}; {s.recorded} week(s) recorded "
+        f"({s.backfilled} backfilled), {s.weeks_total} in the archive; "
+        f"{s.written} file(s) written, {s.removed} removed ({s.seconds:.1f} s)"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Altseason Watch: has the Russell 2000 confirmed a breakout above its November 2021 high,
+    and are altcoins following?"""
+
+
+@main.command()
+@common_options
+@guarded
+def fetch(**kwargs) -> None:
+    """Refresh the price cache (data/prices/) from Yahoo or a replay folder."""
+    options = run_options(kwargs)
+    with archive.data_lock(options.data_dir):
+        click.echo(fetch_line(do_fetch(options)))
+
+
+@main.command()
+@common_options
+@guarded
+def pages(**kwargs) -> None:
+    """Fetch, record this week's verdict in the ledger, and write the pages and API files."""
+    options = run_options(kwargs)
+    with archive.data_lock(options.data_dir):
+        click.echo(fetch_line(do_fetch(options)))
+        click.echo(pages_line(do_pages(options)))
+
+
+@main.command()
+@common_options
+@guarded
+def site(**kwargs) -> None:
+    """Fetch, pages, then `mkdocs build --strict` into the site folder."""
+    from generator.site import build_site
+
+    started = time.monotonic()
+    options = run_options(kwargs)
+    with archive.data_lock(options.data_dir):
+        click.echo(fetch_line(do_fetch(options)))
+        click.echo(pages_line(do_pages(options)))
+        seconds = build_site(options.docs_dir, options.site_dir)
+    click.echo(
+        f"site: built {options.site_dir} in {seconds:.1f} s "
+        f"({time.monotonic() - started:.1f} s in all)"
+    )
