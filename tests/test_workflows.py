@@ -1,0 +1,590 @@
+"""The GitHub Actions workflows, checked here since this machine cannot run them on GitHub.
+
+- every workflow is valid against GitHub's workflow schema and has no zizmor findings;
+- every command they run exists (Makefile targets, generator commands and flags, script verbs),
+  and so do the README's, so README, Makefile, CI and the weekly job cannot drift apart;
+- every action is pinned to a full commit SHA with its release in a comment;
+- the weekly job's shell steps (scripts/weekly.sh) do what the job relies on, in a scratch git
+  repository: `site` passes a checked --as-of to `make site`, `commit` commits data/ and nothing
+  else, only when it changed, naming the week and the verdict, and `push` gets it onto the branch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SHARED_PRICES, needs_shared, run_cli
+
+WORKFLOWS_DIR = ROOT / ".github" / "workflows"
+WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.y*ml"))
+WEEKLY_SCRIPT = ROOT / "scripts" / "weekly.sh"
+VENV_BIN = Path(sys.executable).parent
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+
+
+def venv_tool(name: str) -> Path:
+    """A tool installed into the virtual environment from the lock file, or skip the test."""
+    tool = VENV_BIN / name
+    if not tool.is_file():
+        pytest.skip(f"{name} is not installed in {VENV_BIN} (make venv installs it from the lock)")
+    return tool
+
+
+def load_workflow(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def steps(workflow: dict):
+    for job in workflow["jobs"].values():
+        yield from job.get("steps", [])
+
+
+def run_lines(path: Path) -> list[str]:
+    """The shell lines of every `run:` step, continuation lines joined."""
+    lines = []
+    for step in steps(load_workflow(path)):
+        if "run" in step:
+            lines += step["run"].replace("\\\n", " ").splitlines()
+    return lines
+
+
+def script_lines(path: Path) -> list[str]:
+    """A shell script or Makefile's lines, continuation lines joined and comments dropped."""
+    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    return [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+
+
+def make_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([A-Za-z0-9_.-]+)\s*:(?!=)", text, flags=re.MULTILINE))
+
+
+MAKE_CALL = re.compile(r"(?:^|[\s;&|(`])make\s+([A-Za-z][\w.-]*)")
+GENERATOR_CALL = re.compile(r"-m generator\s+(\S+)(.*)")
+
+
+def generator_options(command: str) -> set[str]:
+    from generator.cli import main
+
+    assert command in main.commands, f"`python -m generator {command}` is not a command"
+    return {opt for p in main.commands[command].params for opt in (*p.opts, *p.secondary_opts)}
+
+
+def check_generator_calls(lines: list[str], where: str) -> int:
+    """Every `-m generator CMD --flag` in `lines` names a real command and real flags."""
+    calls = 0
+    for line in lines:
+        for command, rest in GENERATOR_CALL.findall(line.split(" #")[0]):
+            flags = set(re.findall(r"(?<![\w-])--?[a-z][\w-]*", rest))
+            unknown = flags - generator_options(command)
+            assert not unknown, f"{where}: `generator {command}` has no option {sorted(unknown)}"
+            calls += 1
+    return calls
+
+
+# --- Schema and security lint --------------------------------------------------------------------
+
+
+def test__workflows__both_exist():
+    assert {p.name for p in WORKFLOWS} >= {"weekly.yml", "ci.yml"}
+
+
+def test__workflows__valid_against_github_schema():
+    tool = venv_tool("check-jsonschema")
+    result = subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def zizmor(*args: str) -> subprocess.CompletedProcess:
+    tool = venv_tool("zizmor")
+    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
+    return subprocess.run(
+        [str(tool), "--offline", "--no-config", "--format=json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
+def test__workflows__no_zizmor_findings():
+    # --no-config: a zizmor.yml cannot switch rules off; only inline, justified ignores count.
+    result = zizmor("--strict-collection", str(WORKFLOWS_DIR))
+    findings = json.loads(result.stdout or "[]")
+    summary = [f"{f['ident']}: {f['desc']}" for f in findings]
+    assert result.returncode == 0 and not findings, summary or result.stderr
+
+
+def test__workflows__zizmor_ignores_are_justified():
+    for path in WORKFLOWS:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "zizmor: ignore" in line:
+                why = line.split("zizmor: ignore", 1)[1].split("]", 1)[-1]
+                assert len(why.strip(" :-#")) > 10, f"{path.name}:{n}: say why the rule is ignored"
+
+
+def test__zizmor__flags_an_injectable_workflow(tmp_path):
+    """The lint is not vacuous: it catches the two mistakes the weekly job must not make."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on:\n  workflow_dispatch:\n    inputs:\n      as_of: {type: string}\n"
+        "permissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ inputs.as_of }}\n"
+    )
+    idents = {f["ident"] for f in json.loads(zizmor(str(bad)).stdout or "[]")}
+    assert {"template-injection", "unpinned-uses"} <= idents
+
+
+# --- Least privilege -----------------------------------------------------------------------------
+
+
+def test__workflows__no_default_permissions_and_a_timeout_on_every_job():
+    for path in WORKFLOWS:
+        workflow = load_workflow(path)
+        assert workflow.get("permissions") == {}, f"{path.name}: set top-level `permissions: {{}}`"
+        for name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{path.name}: job {name} must say what it needs"
+            assert job.get("timeout-minutes"), f"{path.name}: job {name} needs timeout-minutes"
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("actions/checkout@"):
+                    assert step.get("with", {}).get("persist-credentials") is False, (
+                        f"{path.name}: job {name} keeps the token on disk after checkout"
+                    )
+
+
+def test__weekly__each_job_gets_only_its_own_write_scope():
+    jobs = load_workflow(WORKFLOWS_DIR / "weekly.yml")["jobs"]
+    writes = {
+        name: {scope for scope, level in job["permissions"].items() if level == "write"}
+        for name, job in jobs.items()
+    }
+    assert writes == {"build": set(), "commit": {"contents"}, "deploy": {"pages", "id-token"}}
+    assert jobs["deploy"]["environment"]["name"] == "github-pages"
+    assert set(jobs["deploy"]["needs"]) == {"build", "commit"}
+
+
+def test__weekly__triggers_and_concurrency():
+    workflow = load_workflow(WORKFLOWS_DIR / "weekly.yml")
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    (cron,) = [entry["cron"] for entry in triggers["schedule"]]
+    assert cron.split()[4] == "6", "the schedule runs on Saturdays (UTC)"
+    assert triggers["workflow_dispatch"]["inputs"]["as_of"]["required"] is False
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    assert "${{" not in str(workflow["concurrency"]["group"]), "one group for every run"
+
+
+def test__weekly__input_reaches_the_shell_only_through_the_environment():
+    for line in run_lines(WORKFLOWS_DIR / "weekly.yml"):
+        assert "${{" not in line, f"an expression is pasted into the shell: {line}"
+    build = load_workflow(WORKFLOWS_DIR / "weekly.yml")["jobs"]["build"]["steps"]
+    (site_step,) = [s for s in build if s.get("run") == "scripts/weekly.sh site"]
+    assert site_step["env"]["AS_OF"] == "${{ inputs.as_of }}"
+    assert site_step["env"]["SITE_URL"] == "${{ steps.pages.outputs.base_url }}/"
+
+
+# --- Pinned actions ------------------------------------------------------------------------------
+
+PINNED_USE = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})"
+    r"\s+#\s+(?P<version>v\d+\.\d+\.\d+)\s*$"
+)
+
+
+def test__workflows__every_action_pinned_to_a_commit_with_its_release():
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for path in WORKFLOWS:
+        pinned = set()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(r"^\s*(?:-\s+)?uses:", line):
+                match = PINNED_USE.match(line)
+                assert match, (
+                    f"{path.name}:{n}: pin to a 40-hex SHA with `# vX.Y.Z`: {line.strip()}"
+                )
+                pins.setdefault(match["action"], set()).add((match["sha"], match["version"]))
+                pinned.add(f"{match['action']}@{match['sha']}")
+        # Every `uses:` the YAML parser sees was one of the lines checked above.
+        uses = {s["uses"] for s in steps(load_workflow(path)) if "uses" in s}
+        uses |= {j["uses"] for j in load_workflow(path)["jobs"].values() if "uses" in j}
+        assert uses == pinned, f"{path.name}: a `uses:` is written in a form this test cannot see"
+    for action, versions in pins.items():
+        assert len(versions) == 1, f"{action} is pinned to different commits: {sorted(versions)}"
+
+
+# --- Commands that exist -------------------------------------------------------------------------
+
+
+def test__workflows__make_targets_exist():
+    targets, called = make_targets(), set()
+    for path in WORKFLOWS:
+        for line in run_lines(path):
+            called |= set(MAKE_CALL.findall(line))
+    for line in script_lines(WEEKLY_SCRIPT) + script_lines(ROOT / ".ci" / "run"):
+        called |= set(MAKE_CALL.findall(line))
+    assert called >= {"venv", "site", "test"}
+    assert called <= targets, f"not Makefile targets: {sorted(called - targets)}"
+
+
+def test__workflows__ci_runs_the_same_tests_as_ci_run():
+    ci = [line.strip() for line in run_lines(WORKFLOWS_DIR / "ci.yml")]
+    ci_run = [line.strip() for line in script_lines(ROOT / ".ci" / "run")]
+    assert "make test" in ci and "make test" in ci_run
+    for path in WORKFLOWS:
+        for step in steps(load_workflow(path)):
+            if str(step.get("uses", "")).startswith("actions/setup-python@"):
+                assert str(step["with"]["python-version"]) == "3.11", path.name
+                assert step["with"]["cache-dependency-path"] == "requirements.lock", path.name
+    lock_make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "LOCK ?= requirements.lock" in lock_make and "--python-version 3.11" in lock_make
+
+
+def test__workflows__script_verbs_exist():
+    verbs = set(re.findall(r"^(\w+)\)", WEEKLY_SCRIPT.read_text(encoding="utf-8"), re.MULTILINE))
+    called = set()
+    for path in WORKFLOWS:
+        for line in run_lines(path):
+            called |= set(re.findall(r"scripts/weekly\.sh\s+(\w+)", line))
+    assert called == {"site", "commit", "push"}
+    assert called <= verbs
+    assert os.access(WEEKLY_SCRIPT, os.X_OK), "scripts/weekly.sh must be executable"
+
+
+def test__makefile__generator_commands_and_flags_exist():
+    lines = script_lines(ROOT / "Makefile")
+    assert check_generator_calls(lines, "Makefile") >= 3
+    site_recipe = re.search(r"^site:.*\n\t(.*)", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert "-m generator site $(SITE_ARGS)" in site_recipe[1], "make site runs generator site"
+    for path in WORKFLOWS:
+        check_generator_calls(run_lines(path), path.name)
+    check_generator_calls(script_lines(WEEKLY_SCRIPT), "scripts/weekly.sh")
+
+
+def readme_code() -> list[str]:
+    """The README's code: lines of its code blocks and its `inline code` spans."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+    spans = re.findall(r"`([^`\n]+)`", re.sub(r"^```.*?^```", "", text, flags=re.S | re.M))
+    return [line for block in blocks for line in block.splitlines()] + spans
+
+
+def test__readme__commands_exist():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = re.search(r"```sh\n(.*?)```", text, re.DOTALL)[1]
+    assert re.findall(r"^make (\w+)", quick_start, re.MULTILINE) == ["site", "test"]
+    code = readme_code()
+    mentioned = {t for line in code for t in MAKE_CALL.findall(line.split(" #")[0])}
+    assert {"site", "test"} <= mentioned <= make_targets(), sorted(mentioned - make_targets())
+    check_generator_calls(code, "README.md")
+
+
+def test__readme__documented_options_exist():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\|\s*`(--?[a-z][\w-]*)", text, flags=re.MULTILINE))
+    documented |= set(re.findall(r"^\|\s*`-v`, `(--verbose)`", text, flags=re.MULTILINE))
+    assert "--require-live" in documented
+    for command in ("fetch", "pages", "site"):
+        missing = documented - generator_options(command)
+        assert not missing, f"README documents {sorted(missing)}, not options of `{command}`"
+
+
+# --- The weekly job's shell steps, run here ------------------------------------------------------
+
+
+def script_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: nothing from the caller's git or GitHub Actions leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_", "RUNNER_"))}
+    env.update(HOME=str(tmp_path), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    env.update(extra)
+    return env
+
+
+def weekly(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(WEEKLY_SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def fake_make(tmp_path):
+    """A `make` on PATH that records its arguments instead of building anything."""
+    bin_dir, record = tmp_path / "bin", tmp_path / "make-args"
+    bin_dir.mkdir()
+    (bin_dir / "make").write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > '{record}'\n")
+    (bin_dir / "make").chmod(0o755)
+
+    def run(as_of: str | None):
+        record.unlink(missing_ok=True)
+        env = script_env(tmp_path, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        if as_of is not None:
+            env["AS_OF"] = as_of
+        result = weekly("site", cwd=tmp_path, env=env)
+        args = record.read_text().splitlines() if record.exists() else None
+        return result, args
+
+    return run
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    ("as_of", "site_args"),
+    [
+        (None, "--require-live"),
+        ("", "--require-live"),
+        ("2025-01-03", "--require-live --as-of 2025-01-03"),
+    ],
+)
+def test__weekly_site__runs_make_site_with_live_data(fake_make, as_of, site_args):
+    from generator.cli import main
+
+    result, args = fake_make(as_of)
+    assert result.returncode == 0, result.stderr
+    assert args == ["site", f"SITE_ARGS={site_args}"]
+    assert "site" in make_targets()
+    # The real CLI accepts exactly these options (parsed, not run).
+    main.commands["site"].make_context("site", shlex.split(site_args))
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    "as_of", ["2025-1-3", "03/01/2025", "2025-01-03 --offline", "$(touch pwned)", "2025-01-03\n"]
+)
+def test__weekly_site__refuses_a_malformed_as_of(fake_make, tmp_path, as_of):
+    result, args = fake_make(as_of)
+    assert result.returncode == 2
+    assert args is None, "make must not run"
+    assert "YYYY-MM-DD" in result.stderr and as_of.strip() not in result.stderr
+    assert not (tmp_path / "pwned").exists()
+
+
+def git(repo: Path, *args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout.rstrip("\n")
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def write_latest(root: Path, week: str, signal: str) -> None:
+    write(
+        root / "site" / "api" / "latest.json", json.dumps({"week_ending": week, "signal": signal})
+    )
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A scratch clone of a tiny project with data/ committed, and its bare `origin`."""
+    env = script_env(tmp_path)
+    origin, work = tmp_path / "origin.git", tmp_path / "work"
+    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(origin), env=env)
+    git(tmp_path, "init", "--quiet", "-b", "main", str(work), env=env)
+    shutil.copy(ROOT / ".gitignore", work / ".gitignore")
+    write(work / "README.md", "# project\n")
+    write(work / "data" / "prices" / "^RUT.csv", "date,open,high,low,close,volume\n")
+    write(work / "data" / "verdicts.jsonl", '{"week_ending": "2026-02-13"}\n')
+    git(work, "add", ".", env=env)
+    git(
+        work,
+        "-c",
+        "user.name=Dev",
+        "-c",
+        "user.email=dev@example.org",
+        "commit",
+        "-qm",
+        "init",
+        env=env,
+    )
+    git(work, "remote", "add", "origin", str(origin), env=env)
+    git(work, "push", "--quiet", "-u", "origin", "main", env=env)
+    return work
+
+
+def committed_files(repo: Path, env) -> list[str]:
+    return git(repo, "show", "--name-only", "--format=", "HEAD", env=env).splitlines()
+
+
+def outputs(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+@needs_git
+@needs_bash
+def test__weekly_commit__nothing_when_data_unchanged(repo, tmp_path):
+    env = script_env(tmp_path, GITHUB_OUTPUT=str(tmp_path / "out"))
+    head = git(repo, "rev-parse", "HEAD", env=env)
+    write(repo / "README.md", "# edited, but not data\n")
+    write_latest(repo, "2026-02-20", "WATCH")
+    result = weekly("commit", cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "nothing to commit" in result.stdout
+    assert git(repo, "rev-parse", "HEAD", env=env) == head
+    assert outputs(tmp_path / "out") == "committed=false\n"
+
+
+@needs_git
+@needs_bash
+def test__weekly_commit__commits_only_data_naming_week_and_verdict(repo, tmp_path):
+    env = script_env(tmp_path, GITHUB_OUTPUT=str(tmp_path / "out"))
+    write(
+        repo / "data" / "verdicts.jsonl",
+        '{"week_ending": "2026-02-13"}\n{"week_ending": "2026-02-20"}\n',
+    )
+    write(repo / "data" / "prices" / "BTC-USD.csv", "date,open,high,low,close,volume\n")
+    write(repo / "data" / ".altseason.lock", "")  # the run lock: git-ignored, never committed
+    write(repo / "README.md", "# edited, not staged\n")
+    write(repo / "notes.txt", "staged, not data\n")
+    git(repo, "add", "notes.txt", env=env)
+    write_latest(repo, "2026-02-20", "WATCH")
+
+    result = weekly("commit", cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(committed_files(repo, env)) == ["data/prices/BTC-USD.csv", "data/verdicts.jsonl"]
+    subject = git(repo, "log", "-1", "--format=%s", env=env)
+    assert "2026-02-20" in subject and "WATCH" in subject
+    assert git(repo, "log", "-1", "--format=%an <%ae>", env=env) == (
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+    )
+    status = git(repo, "status", "--porcelain", env=env).splitlines()
+    assert " M README.md" in status and "A  notes.txt" in status  # left as they were
+    assert outputs(tmp_path / "out") == "committed=true\n"
+
+    again = weekly("commit", cwd=repo, env=env)
+    assert again.returncode == 0 and "nothing to commit" in again.stdout
+
+
+@needs_git
+@needs_bash
+def test__weekly_commit__from_the_build_jobs_folder_with_a_chosen_author(repo, tmp_path):
+    state = tmp_path / "state"
+    shutil.copytree(repo / "data", state / "data")
+    (state / "data" / "prices" / "^RUT.csv").unlink()  # a file the build no longer has
+    write(state / "data" / "verdicts.jsonl", '{"week_ending": "2026-02-27"}\n')
+    write_latest(state, "2026-02-27", "OFF")
+    env = script_env(tmp_path, GIT_AUTHOR_NAME="Weekly Bot", GIT_AUTHOR_EMAIL="bot@example.org")
+
+    result = weekly("commit", str(state), cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(committed_files(repo, env)) == ["data/prices/^RUT.csv", "data/verdicts.jsonl"]
+    assert not (repo / "data" / "prices" / "^RUT.csv").exists()
+    assert git(repo, "log", "-1", "--format=%an <%ae>|%s", env=env) == (
+        "Weekly Bot <bot@example.org>|Week ending 2026-02-27: OFF"
+    )
+
+
+@needs_git
+@needs_bash
+@pytest.mark.parametrize("latest", [None, "{}", '{"week_ending": "soon", "signal": "ON"}'])
+def test__weekly_commit__refuses_without_a_readable_verdict(repo, tmp_path, latest):
+    env = script_env(tmp_path)
+    head = git(repo, "rev-parse", "HEAD", env=env)
+    write(repo / "data" / "verdicts.jsonl", "changed\n")
+    if latest is not None:
+        write(repo / "site" / "api" / "latest.json", latest)
+    result = weekly("commit", cwd=repo, env=env)
+    assert result.returncode == 1
+    assert "latest.json" in result.stderr
+    assert git(repo, "rev-parse", "HEAD", env=env) == head
+
+
+@needs_git
+@needs_bash
+def test__weekly_push__puts_the_commit_on_the_branch(repo, tmp_path):
+    env = script_env(tmp_path, GITHUB_REF="refs/heads/main", GITHUB_TOKEN="not-a-real-token")
+    write(repo / "data" / "verdicts.jsonl", "new week\n")
+    write_latest(repo, "2026-02-20", "ARMED")
+    assert weekly("commit", cwd=repo, env=env).returncode == 0
+
+    result = weekly("push", cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    origin = tmp_path / "origin.git"
+    assert git(origin, "rev-parse", "main", env=env) == git(repo, "rev-parse", "HEAD", env=env)
+    assert "not-a-real-token" not in (repo / ".git" / "config").read_text()
+
+
+@needs_git
+@needs_bash
+def test__weekly_push__rebases_when_the_branch_moved(repo, tmp_path):
+    env = script_env(tmp_path, GITHUB_REF="refs/heads/main")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(tmp_path / "origin.git"), str(other), env=env)
+    write(other / "README.md", "# a human's change\n")
+    git(
+        other,
+        "-c",
+        "user.name=Dev",
+        "-c",
+        "user.email=dev@example.org",
+        "commit",
+        "-qam",
+        "docs",
+        env=env,
+    )
+    git(other, "push", "--quiet", env=env)
+
+    write(repo / "data" / "verdicts.jsonl", "new week\n")
+    write_latest(repo, "2026-02-20", "ON")
+    assert weekly("commit", cwd=repo, env=env).returncode == 0
+    result = weekly("push", cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    log = git(tmp_path / "origin.git", "log", "--format=%s", "main", env=env).splitlines()
+    assert log == ["Week ending 2026-02-20: ON", "docs", "init"]
+
+
+@needs_git
+@needs_bash
+def test__weekly_push__refuses_a_ref_that_is_not_a_branch(repo, tmp_path):
+    result = weekly("push", cwd=repo, env=script_env(tmp_path, GITHUB_REF="refs/tags/v1"))
+    assert result.returncode == 1 and "branch" in result.stderr
+
+
+@needs_shared
+@needs_git
+@needs_bash
+@pytest.mark.replay
+def test__weekly_commit__replayed_weeks_commit_once(repo, tmp_path):
+    """The real price cache, fetched from the replay history a week at a time: a new week's
+    data is committed, and fetching the same week again leaves nothing to commit."""
+    env = script_env(tmp_path)
+    data = str(repo / "data")
+    shutil.rmtree(repo / "data" / "prices")  # the fixture's placeholder, not a real cache
+
+    def fetch(as_of: str) -> None:
+        args = ("--prices-dir", str(SHARED_PRICES), "--offline", "--as-of", as_of)
+        result = run_cli("fetch", *args, "--data-dir", data)
+        assert result.returncode == 0, result.stderr
+
+    fetch("2026-02-13")
+    write_latest(repo, "2026-02-13", "WATCH")
+    assert weekly("commit", cwd=repo, env=env).returncode == 0
+    first = git(repo, "rev-parse", "HEAD", env=env)
+
+    fetch("2026-02-20")
+    write_latest(repo, "2026-02-20", "WATCH")
+    result = weekly("commit", cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    assert git(repo, "rev-parse", "HEAD~1", env=env) == first
+    files = committed_files(repo, env)
+    assert "data/prices/^RUT.csv" in files and all(f.startswith("data/") for f in files)
+    assert "data/.altseason.lock" not in git(repo, "ls-files", env=env).splitlines()
+
+    fetch("2026-02-20")
+    again = weekly("commit", cwd=repo, env=env)
+    assert again.returncode == 0 and "nothing to commit" in again.stdout
