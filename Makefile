@@ -16,6 +16,8 @@ SEED_AS_OF ?= 2026-02-20
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the accessibility checks of the browser tests (npm; skipped without npm).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
 .PHONY: help venv site site-replay pages fetch seed test lint format lock clean
@@ -30,6 +32,11 @@ $(STAMP): $(LOCK) pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create or refresh .venv from the lock file
+
+$(AXE): tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility (axe-core) checks will be skipped"; fi
 
 site: $(STAMP) ## Build the whole site into site/ (fetch from Yahoo, or use the cache if offline)
 	$(BIN)/python -m generator site $(SITE_ARGS)
@@ -48,7 +55,7 @@ seed: $(STAMP) ## Re-create the committed data/ from the replay folder (what the
 	rm -rf data/prices data/extra data/verdicts.jsonl
 	$(BIN)/python -m generator pages --prices-dir $(REPLAY_DIR) --offline --as-of $(SEED_AS_OF)
 
-test: $(STAMP) lint ## Run every test (lint and format check included)
+test: $(STAMP) $(AXE) lint ## Run every test (lint and format check included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## Ruff lint and format check

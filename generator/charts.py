@@ -58,11 +58,12 @@ class Chart:
     spec: dict
     data: pd.DataFrame
 
-    def static_spec(self, width: int = STATIC_WIDTH) -> dict:
-        """The same chart at a fixed width on white, for SVG and PNG rendering."""
+    def static_spec(self, width: int = STATIC_WIDTH, background: str = "transparent") -> dict:
+        """The same chart at a fixed width, for SVG and PNG rendering. Transparent by default,
+        so the page's dark palette can invert it instead of showing a white box."""
         spec = copy.deepcopy(self.spec)
         spec["width"] = width
-        spec["background"] = "white"
+        spec["background"] = background
         spec["autosize"] = {"type": "fit", "contains": "padding"}
         return spec
 
@@ -84,7 +85,8 @@ def _chart(name: str, template: dict, rows: pd.DataFrame, title: str, descriptio
     spec = copy.deepcopy(template)
     values = rows.astype(object).where(rows.notna(), None).to_dict("records")
     spec["datasets"] = {DATASET: values}
-    spec["title"] = {"text": title, "anchor": "start", "fontSize": 14}
+    # No title inside the chart: the page's caption carries it, and a long title would be
+    # clipped on a phone. `description` becomes the SVG's aria-label.
     spec["description"] = description
     return Chart(name, title, description, spec, rows)
 
@@ -329,7 +331,6 @@ def week_chart(weekly: pd.DataFrame, week: pd.Timestamp, weeks_back: int = 52) -
     title, description = _text("week", weeks_back=weeks_back, week=f"{week:%Y-%m-%d}")
     spec = chart.spec
     spec["height"] = 180
-    spec["title"] = {"text": title, "anchor": "start", "fontSize": 13}
     spec["description"] = description
     for layer in spec.get("layer", []):
         axis = layer.get("encoding", {}).get("x", {}).get("axis")
@@ -357,7 +358,7 @@ def home_charts(weekly: pd.DataFrame, config) -> list[Chart]:
 def preview_spec(chart: Chart, headline: str, sentence: str, signal: str) -> dict:
     """A 1200x630 link-preview image: the verdict as title and subtitle over the chart."""
     width, height = PREVIEW_SIZE
-    spec = chart.static_spec(width)
+    spec = chart.static_spec(width, background="white")
     spec["height"] = height
     spec["padding"] = {"left": 36, "right": 36, "top": 28, "bottom": 20}
     spec["title"] = {

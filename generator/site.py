@@ -31,6 +31,16 @@ class _CountWarnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _absolute_feed_image(cfg) -> None:
+    """Feed readers need the feed's image as an absolute URL, and site_url comes from the
+    environment (SITE_URL), so the relative path in mkdocs.yml is completed here."""
+    for name, plugin in cfg.plugins.items():
+        if name.split(" #")[0] == "rss" and plugin.config.get("image"):
+            image = plugin.config["image"]
+            if "://" not in image:
+                plugin.config["image"] = cfg["site_url"].rstrip("/") + "/" + image.lstrip("/")
+
+
 def build_site(docs_dir: Path, site_dir: Path, config_file: Path = MKDOCS_YML) -> float:
     """Build the site with MkDocs in strict mode; return the seconds it took."""
     started = time.monotonic()
@@ -44,6 +54,7 @@ def build_site(docs_dir: Path, site_dir: Path, config_file: Path = MKDOCS_YML) -
             site_dir=str(Path(site_dir).resolve()),
             strict=True,
         )
+        _absolute_feed_image(cfg)
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             mkdocs_build(cfg)
