@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -194,12 +195,33 @@ def generate(options: RunOptions, progress: Callable[[str], None] | None = None)
 
 
 class DocsWriter:
-    """Writes generated files into the docs folder and remembers them, to prune the rest."""
+    """Writes generated files into the docs folder and remembers them, to prune the rest.
+
+    Chart renderings are content-addressed (the spec's hash is in the file name): one that
+    exists is kept as it is, and the missing ones are rendered together on every core by
+    `render_pending`, since vl-convert releases the GIL while it draws.
+    """
 
     def __init__(self, docs_dir: Path):
         self.docs_dir = docs_dir
         self.kept: set[Path] = set()
         self.written = 0
+        self.pending: dict[str, Callable[[], bytes]] = {}
+
+    def render_later(self, rel: str, render: Callable[[], bytes]) -> None:
+        """Keep `rel`; render it with `render()` unless it already exists."""
+        if not self.keep(rel):
+            self.pending[rel] = render
+
+    def render_pending(self) -> None:
+        if not self.pending:
+            return
+        jobs = sorted(self.pending.items())
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            results = list(pool.map(lambda job: job[1](), jobs))
+        for (rel, _), data in zip(jobs, results, strict=True):
+            self.bytes(rel, data)
+        self.pending.clear()
 
     def path(self, rel: str | PurePosixPath) -> Path:
         return self.docs_dir / str(rel)
@@ -274,8 +296,7 @@ def write_chart(writer: DocsWriter, chart: charts.Chart) -> dict:
     writer.text(f"{base}.csv", chart.data.to_csv(index=False, lineterminator="\n"))
     static = chart.static_spec()
     svg_name = f"{base}-{charts.spec_hash(static)}.svg"
-    if not writer.keep(svg_name):
-        writer.text(svg_name, charts.to_svg(static))
+    writer.render_later(svg_name, lambda: charts.to_svg(static).encode("utf-8"))
     return {
         "name": chart.name,
         "title": chart.title,
@@ -291,8 +312,7 @@ def write_preview(writer: DocsWriter, name: str, chart: charts.Chart, record: di
     headline = templating.render("preview_title.txt.j2", v=record).strip()
     spec = charts.preview_spec(chart, headline, record["sentence"], record["signal"])
     rel = f"assets/og/{name}-{charts.spec_hash(spec)}.png"
-    if not writer.keep(rel):
-        writer.bytes(rel, charts.to_png(spec))
+    writer.render_later(rel, lambda: charts.to_png(spec))
     return rel
 
 
@@ -320,7 +340,6 @@ def write_site_files(
     writer.text(version_file, version)
     figures = [write_chart(writer, c) for c in home_charts]
     home_preview = write_preview(writer, "home", home_charts[0], latest)
-    writer.bytes("assets/og/home.png", writer.path(home_preview).read_bytes())
     if progress:
         progress("charts")
 
@@ -363,8 +382,7 @@ def write_site_files(
         chart = charts.week_chart(weekly, week)
         static = chart.static_spec()
         svg = f"assets/charts/weeks/{post.record['week_ending']}-{charts.spec_hash(static)}.svg"
-        if not writer.keep(svg):
-            writer.text(svg, charts.to_svg(static))
+        writer.render_later(svg, lambda spec=static: charts.to_svg(spec).encode("utf-8"))
         preview = write_preview(writer, post.record["week_ending"], chart, post.record)
         writer.text(
             post.path,
@@ -381,3 +399,6 @@ def write_site_files(
                 **common,
             ),
         )
+    writer.render_pending()
+    # The feed's image needs a stable address; it is the home page's preview.
+    writer.bytes("assets/og/home.png", writer.path(home_preview).read_bytes())
