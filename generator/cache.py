@@ -304,7 +304,15 @@ def _check_required(
     summary: FetchSummary,
 ) -> None:
     for s in config.symbols:
-        if s.symbol in cached or s.symbol in merged:
+        if s.symbol in merged:
+            continue
+        if s.symbol in cached:
+            # A series the source stopped delivering goes stale quietly unless it is said here.
+            if s.symbol in summary.missing:
+                summary.warnings.append(
+                    f"{s.symbol}: nothing new ({summary.missing[s.symbol]}); keeping the cached "
+                    f"prices through {cached[s.symbol].index[-1].date()}"
+                )
             continue
         why = summary.missing.get(s.symbol, "not cached and not fetched")
         if s in config.required:

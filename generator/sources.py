@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import math
+import re
 import time
 import urllib.error
 import urllib.request
@@ -275,6 +276,8 @@ _NETWORK_WORDS = (
     "ssl",
 )
 _RATE_WORDS = ("rate limit", "too many requests", "yfratelimiterror", "429")
+# yfinance heads its end-of-download report with "\n<N> Failed download(s):", which names no reason.
+_FAILED_HEADER = re.compile(r"\d+ Failed downloads?:")
 
 
 class _Capture(logging.Handler):
@@ -288,7 +291,8 @@ class _Capture(logging.Handler):
         self.records.append(record)
 
     def errors(self) -> list[str]:
-        return [r.getMessage() for r in self.records if r.levelno >= logging.ERROR]
+        messages = (r.getMessage() for r in self.records if r.levelno >= logging.ERROR)
+        return [m for m in messages if not _FAILED_HEADER.fullmatch(m.strip())]
 
 
 @contextlib.contextmanager
@@ -440,12 +444,19 @@ class YahooSource:
             self.sleep(base * 2**attempt)
         for symbol in pending:
             mine = [e for e in errors if symbol.lower() in e.lower()]
-            result.missing[symbol] = (mine or errors or ["Yahoo returned no rows"])[0][:200]
+            result.missing[symbol] = _one_line((mine or errors or ["Yahoo returned no rows"])[0])
         if pending and _mentions(errors, _RATE_WORDS):
             result.rate_limited = True
         elif pending and not result.frames and _mentions(errors, _NETWORK_WORDS):
-            result.unreachable = errors[0][:200]
+            result.unreachable = _one_line(
+                next(e for e in errors if _mentions([e], _NETWORK_WORDS))
+            )
         return result
+
+
+def _one_line(message: str) -> str:
+    """A reason fit for a one-line error: whitespace collapsed, at most 200 characters."""
+    return " ".join(message.split())[:200]
 
 
 def _mentions(errors: list[str], words: tuple[str, ...]) -> bool:
