@@ -247,9 +247,9 @@ def refresh(
                 if progress:
                     progress(s.symbol)
     _check_required(config, cached, merged, summary)
-    fear_greed, total_mcap = _refresh_extras(
-        data_dir, prices_from, offline or prices_from is not None, as_of, summary
-    )
+    # When Yahoo was unreachable the network is down: do not wait on alternative.me too.
+    no_network = offline or prices_from is not None or summary.live_failed is not None
+    fear_greed, total_mcap = _refresh_extras(data_dir, prices_from, no_network, as_of, summary)
 
     # Save: only what changed, each file atomically.
     for symbol, frame in merged.items():
