@@ -85,9 +85,12 @@ def read_ledger(path: Path) -> list[dict]:
             raise LedgerError(f"{where}: not a verdict record (needs {', '.join(REQUIRED_KEYS)})")
         week = record["week_ending"]
         try:
-            dt.date.fromisoformat(week)
+            # Weeks are compared as text, so only the YYYY-MM-DD form will do (Python also
+            # parses 20240105 and 2024-W01-5).
+            if dt.date.fromisoformat(week).isoformat() != week:
+                raise ValueError(week)
         except (TypeError, ValueError) as exc:
-            raise LedgerError(f"{where}: week_ending {week!r} is not a date") from exc
+            raise LedgerError(f"{where}: week_ending {week!r} is not a YYYY-MM-DD date") from exc
         if record["signal"] not in SIGNALS:
             raise LedgerError(f"{where}: signal {record['signal']!r} is not one of {SIGNALS}")
         if previous is not None and week <= previous:

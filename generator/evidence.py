@@ -28,8 +28,10 @@ def breakout_events(weekly: pd.DataFrame, min_reference_age_weeks: int) -> pd.Da
     One row is one event: the week the state turned `confirmed`, the reference it broke (level
     and date) and how old that reference was, in weeks. Same rules as the weekly verdict.
     """
-    state = weekly["rut_state"]
-    turned = (state == "confirmed") & (state.shift(1) != "confirmed")
+    # The week each confirmation happened: a run that stays confirmed through an unknown week
+    # is one breakout, not two.
+    confirmed_on = pd.to_datetime(weekly["rut_confirmed_on"]).to_numpy()
+    turned = confirmed_on == weekly.index.to_numpy()
     events = weekly.loc[turned, ["rut_close", "rut_reference", "rut_reference_date"]].copy()
     age = (events.index - events["rut_reference_date"]).dt.days / 7
     events["reference_age_weeks"] = age.round().astype("int64")

@@ -224,10 +224,12 @@ def altcoin_season_index(
 
 
 def rolling_correlation(a: pd.Series, b: pd.Series, weeks: int) -> pd.Series:
-    """Correlation of two weekly return series over the last `weeks` weeks (all must be known)."""
-    both = pd.concat([a, b], axis=1).dropna()
-    corr = both.iloc[:, 0].rolling(weeks, min_periods=weeks).corr(both.iloc[:, 1])
-    return corr.reindex(a.index)
+    """Correlation of two weekly return series over the last `weeks` weeks (all must be known).
+
+    A week where either is unknown makes every window through it unknown; the window is never
+    stretched back past the gap to find `weeks` known pairs.
+    """
+    return a.rolling(weeks, min_periods=weeks).corr(b.reindex(a.index))
 
 
 def lead_lag(a: pd.Series, b: pd.Series, max_lag: int) -> pd.DataFrame:

@@ -230,7 +230,8 @@ def what_to_watch(signal: str, rut: dict, alts: dict) -> dict:
     level = rut["reference"] if support else rut["zone_top"]
     gap = None if close is None or level is None else level - close
     remaining = max(rut["confirm_weeks"] - rut["weeks_above_zone"], 1)
-    after_confirm = "ON" if alts["confirming"] else "ARMED"
+    # A confirmation next week gives ON or ARMED only if the basket is known by then.
+    after_confirm = {True: "ON", False: "ARMED", None: "UNKNOWN"}[alts["confirming"]]
     top = rut["zone_top"]
     nxt: list[dict] = []
     if signal == "UNKNOWN":
@@ -248,7 +249,7 @@ def what_to_watch(signal: str, rut: dict, alts: dict) -> dict:
                 "when": "close_above_zone_top",
                 "level": top,
                 "signal": after_confirm,
-                "weeks": rut["confirm_weeks"],
+                "weeks": remaining,
             }
         )
     elif state in ("testing", "approaching"):
