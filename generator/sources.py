@@ -454,8 +454,15 @@ class YahooSource:
         return result
 
 
+_CURL_REASON = re.compile(r"curl: \(\d+\) (.+?)(?: \(|\. See |$)")
+
+
 def _one_line(message: str) -> str:
-    """A reason fit for a one-line error: whitespace collapsed, at most 200 characters."""
+    """A reason fit for a one-line error: curl's own words when there are some (yfinance wraps
+    them in a long sentence with a URL), whitespace collapsed, at most 200 characters."""
+    curl = _CURL_REASON.search(message)
+    if curl:
+        message = curl.group(1)
     return " ".join(message.split())[:200]
 
 

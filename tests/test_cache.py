@@ -357,7 +357,9 @@ def test__refresh__yahoo_unreachable_with_nothing_cached_says_how_to_run_offline
     with pytest.raises(NetworkUnreachable) as caught:
         refresh(config, tmp_path / "data", yahoo=source)
     message = str(caught.value)
-    assert message.startswith("Yahoo Finance is unreachable (Failed to get ticker '^RUT' reason: ")
+    assert message.startswith(
+        "Yahoo Finance is unreachable (Could not resolve host: query2.finance.yahoo.com)"
+    )
     assert "Could not resolve host" in message
     assert "nothing is cached" in message
     assert "--prices-dir DIR --offline" in message
@@ -377,7 +379,9 @@ def test__refresh__yahoo_unreachable_with_a_cache_falls_back_and_touches_nothing
     source, fake, _ = yahoo(config, outcomes=[DNS])
     summary = refresh(config, data, yahoo=source)
     assert summary.live_failed is not None
-    assert summary.live_failed.startswith("Yahoo Finance is unreachable (Failed to get ticker")
+    assert summary.live_failed == (
+        "Yahoo Finance is unreachable (Could not resolve host: query2.finance.yahoo.com)"
+    )
     assert summary.updated == [] and summary.missing == {}
     assert summary.newest["^RUT"] == dt.date(2024, 3, 15)
     assert fake.symbols_called() == [["^RUT", "IWM", "^VIX"]] * 3
