@@ -28,7 +28,7 @@ from generator import templating
 PALETTE = {
     "rut": "#0072B2",
     "basket": "#D55E00",
-    "ref": "#000000",
+    "ref": "#8C8C8C",  # mid grey: visible on the light and on the dark palette
     "zone": "#E69F00",
     "fast": "#009E73",
     "slow": "#CC79A7",
@@ -151,8 +151,10 @@ def _series_lines(domain: list[str], colours: list[str], dashes: list, y: alt.Y,
             x=_time_x(),
             y=y,
             color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=colours)),
+            # Same field and title as colour, so Vega-Lite merges them into one legend that
+            # shows each line's colour and dash: readable without telling colours apart.
             strokeDash=alt.StrokeDash(
-                "series:N", legend=None, scale=alt.Scale(domain=domain, range=dashes)
+                "series:N", title=None, scale=alt.Scale(domain=domain, range=dashes)
             ),
             tooltip=[_week_tooltip(), "series:N", alt.Tooltip("value:Q", format=",.1f"), *extra],
         )
@@ -232,7 +234,7 @@ def _season_template(alt_threshold: float, btc_threshold: float) -> dict:
     line = (
         _base()
         .transform_filter("isValid(datum.index)")
-        .mark_line(color="#444", strokeWidth=1.3)
+        .mark_line(color="#8C8C8C", strokeWidth=1.3)
         .encode(
             x=_time_x(),
             y=alt.Y(
