@@ -309,3 +309,14 @@ def test__browser__charts_follow_dark_mode(browser, served):
         assert not errors, errors
     finally:
         context.close()
+
+
+def test__committed_data__is_exactly_what_the_generator_fetches_and_records(built):
+    """data/ in the repository was produced by `make seed` (the generator's own replay fetch and
+    backfill through 2026-02-20), never edited by hand: the build above, which ran the same
+    fetch and backfill in a scratch folder, must reproduce it byte for byte."""
+    from tests.conftest import ROOT, tree_bytes
+
+    committed = tree_bytes(ROOT / "data")
+    assert committed, "data/ is empty: run `make seed`"
+    assert tree_bytes(built["data"]) == committed
