@@ -34,21 +34,48 @@ def ledger_path(data_dir: Path) -> Path:
 
 @contextlib.contextmanager
 def data_lock(data_dir: Path, timeout: float = 900.0) -> Iterator[None]:
-    """Hold the data folder for one run (fetch, ledger, pages), so two runs cannot interleave."""
+    """Hold the data folder for one run (fetch, ledger, pages), so two runs cannot interleave.
+
+    A run that fails leaves the folder as it found it: the files it wrote are put back, so a
+    fetch that worked is not kept when a later stage fails (the price cache and the ledger
+    change together or not at all). A killed run cannot do this; each of its writes is atomic,
+    the next run removes the temporary file of a write it never finished, and completes it.
+    """
     data_dir = Path(data_dir)
     if data_dir.exists() and not data_dir.is_dir():
         raise LedgerError(f"--data-dir {data_dir} is a file, not a folder")
+    lock = filelock.FileLock(str(data_dir / LOCK_FILE), timeout=timeout)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(data_dir / LOCK_FILE), timeout=timeout)
-        with lock:
-            yield
+        lock.acquire()
     except filelock.Timeout as exc:
         raise LedgerError(
             f"{data_dir / LOCK_FILE}: another run has held the data folder for {timeout:.0f} s"
         ) from exc
     except PermissionError as exc:
+        # Only here: a PermissionError later in the run is about some other file, named there.
         raise LedgerError(f"--data-dir {data_dir} is not writable ({exc.strerror})") from exc
+    try:
+        for path in fsio.remove_leftovers(data_dir):
+            log.info("removed %s, left by a run that was killed mid-write", path)
+        saved = fsio.snapshot(data_dir, skip=(LOCK_FILE,))
+        try:
+            yield
+        except BaseException:
+            _put_back(data_dir, saved)
+            raise
+    finally:
+        lock.release()
+
+
+def _put_back(data_dir: Path, saved: dict[Path, bytes]) -> None:
+    try:
+        touched = fsio.restore(data_dir, saved, skip=(LOCK_FILE,))
+    except OSError as exc:
+        log.warning("%s: could not put the data folder back as it was (%s)", data_dir, exc)
+        return
+    if touched:
+        log.info("the run failed: put back %d file(s) in %s", len(touched), data_dir)
 
 
 def dumps(record: dict) -> str:

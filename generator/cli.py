@@ -66,7 +66,7 @@ def common_options(command: Callable) -> Callable:
         ),
         click.option(
             "--data-dir",
-            type=click.Path(path_type=Path),
+            type=click.Path(path_type=Path, file_okay=False),
             default=PROJECT_ROOT / "data",
             show_default="data/",
             help="Price cache and verdict ledger.",
@@ -211,6 +211,11 @@ def fetch_line(s: cache.FetchSummary) -> str:
     )
 
 
+def check_ledger(options: RunOptions) -> None:
+    """Read the ledger before fetching: a broken one stops the run before the network is used."""
+    archive.read_ledger(archive.ledger_path(options.data_dir))
+
+
 def do_pages(options: RunOptions):
     from generator import pages
 
@@ -252,6 +257,7 @@ def pages(**kwargs) -> None:
     """Fetch, record this week's verdict in the ledger, and write the pages and API files."""
     options = run_options(kwargs)
     with archive.data_lock(options.data_dir):
+        check_ledger(options)
         click.echo(fetch_line(do_fetch(options)))
         click.echo(pages_line(do_pages(options)))
 
@@ -266,6 +272,7 @@ def site(**kwargs) -> None:
     started = time.monotonic()
     options = run_options(kwargs)
     with archive.data_lock(options.data_dir):
+        check_ledger(options)
         click.echo(fetch_line(do_fetch(options)))
         click.echo(pages_line(do_pages(options)))
         seconds = build_site(options.docs_dir, options.site_dir)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
+
+_TMP_SUFFIX = ".tmp"
+# What `write_bytes` names its temporary files: ".<target name>.<mkstemp's 8 characters>.tmp".
+_LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX))
 
 
 def write_bytes(path: Path, data: bytes) -> bool:
@@ -22,7 +27,7 @@ def write_bytes(path: Path, data: bytes) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
     try:
         # mkstemp makes the file private (0600); give it the mode an ordinary write would.
         os.fchmod(fd, _mode_for(path))
@@ -85,3 +90,45 @@ def remove_stale(folder: Path, keep: set[Path], pattern: str = "*") -> list[Path
             path.unlink()
             removed.append(path)
     return removed
+
+
+def snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict[Path, bytes]:
+    """Every file under `folder` with its bytes (files named in `skip` left out)."""
+    folder = Path(folder)
+    return {
+        path: path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in skip
+    }
+
+
+def restore(folder: Path, saved: dict[Path, bytes], skip: tuple[str, ...] = ()) -> list[Path]:
+    """Put the files under `folder` back as `snapshot` saw them: files written since are
+    removed, files changed or removed since are written back. Returns what it touched."""
+    touched = []
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and path.name not in skip and path not in saved:
+            path.unlink()
+            touched.append(path)
+    for path, data in saved.items():
+        if write_bytes(path, data):
+            touched.append(path)
+    return touched
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files of writes that a killed run never finished, under `folder`.
+
+    Call it holding the data lock: a write in progress has a temporary file of the same form.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    leftovers = [
+        path
+        for path in sorted(folder.rglob(f".*{_TMP_SUFFIX}"))
+        if path.is_file() and _LEFTOVER.fullmatch(path.name)
+    ]
+    for path in leftovers:
+        path.unlink()
+    return leftovers

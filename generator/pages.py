@@ -241,7 +241,9 @@ class DocsWriter:
         self.bytes(rel, text.encode("utf-8"))
 
     def remove_stale(self) -> int:
-        removed = 0
+        # The temporary files of writes a killed run never finished go too (the run holds the
+        # data lock, so no other run is writing here).
+        removed = len(fsio.remove_leftovers(self.docs_dir))
         for rel in GENERATED_DIRS:
             removed += len(fsio.remove_stale(self.docs_dir / rel, self.kept))
         for rel in GENERATED_FILES:

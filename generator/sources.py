@@ -175,6 +175,15 @@ def read_price_csv(path: Path, symbol: str, today: dt.date, spike_factor: float)
         raise PriceDataError(
             f"{symbol}: {where} line {lines.iloc[i]}: date {raw_dates.iloc[i]!r} is not YYYY-MM-DD"
         )
+    # Checked here as well as in validate_prices: a date past 2262 (a typo for 2026, say) does
+    # not fit the nanosecond index the frame is built on.
+    future = (dates > pd.Timestamp(today)).to_numpy()
+    if future.any():
+        i = int(np.argmax(future))
+        raise PriceDataError(
+            f"{symbol}: {where} line {lines.iloc[i]}: date {raw_dates.iloc[i]} is in the future "
+            f"(today is {today})"
+        )
     columns = {}
     for column in PRICE_COLUMNS:
         if column not in table:
@@ -442,9 +451,12 @@ class YahooSource:
                 break
             base = self.rate_backoff if _mentions(errors, _RATE_WORDS) else self.backoff
             self.sleep(base * 2**attempt)
+        # A symbol's reason is an error naming it, else one naming no symbol (the network,
+        # say); never another symbol's, which would send the reader to the wrong ticker.
+        anyone = [e for e in errors if not any(s.lower() in e.lower() for s in starts)]
         for symbol in pending:
             mine = [e for e in errors if symbol.lower() in e.lower()]
-            result.missing[symbol] = _one_line((mine or errors or ["Yahoo returned no rows"])[0])
+            result.missing[symbol] = _one_line((mine or anyone or ["Yahoo returned no rows"])[0])
         if pending and _mentions(errors, _RATE_WORDS):
             result.rate_limited = True
         elif pending and not result.frames and _mentions(errors, _NETWORK_WORDS):
