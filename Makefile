@@ -8,6 +8,8 @@ LOCK ?= requirements.lock
 SITE_ARGS ?=
 # Extra options for pytest (e.g. PYTEST_ARGS="-k archive -x").
 PYTEST_ARGS ?=
+# Extra options for pip-audit in `make audit` (e.g. AUDIT_ARGS="--vulnerability-service osv").
+AUDIT_ARGS ?=
 # The replay folder of real Yahoo history used by `make seed` and `make site-replay`.
 REPLAY_DIR ?= ../shared/data/prices
 # The week `make seed` backfills the committed ledger through (the newest week the replay
@@ -20,7 +22,7 @@ STAMP := $(VENV)/.installed
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help venv site site-replay pages fetch seed test lint format lock clean
+.PHONY: help venv site site-replay pages fetch seed test lint format lock clean faults audit
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -55,8 +57,14 @@ seed: $(STAMP) ## Re-create the committed data/ from the replay folder (what the
 	rm -rf data/prices data/extra data/verdicts.jsonl
 	$(BIN)/python -m generator pages --prices-dir $(REPLAY_DIR) --offline --as-of $(SEED_AS_OF)
 
-test: $(STAMP) $(AXE) lint ## Run every test (lint and format check included)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(STAMP) $(AXE) lint ## Run every test but the slow fault cases (lint and format check included)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+faults: $(STAMP) ## Run the whole fault matrix, SIGKILL cases included; ends with a one-line summary
+	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
+
+audit: $(STAMP) ## Check every package pinned in the lock for known vulnerabilities (needs the network)
+	$(BIN)/python scripts/audit.py $(LOCK) $(AUDIT_ARGS)
 
 lint: $(STAMP) ## Ruff lint and format check
 	$(BIN)/ruff check .
