@@ -95,13 +95,6 @@ def test__post__sentence_from_the_ledger_reads_as_text_in_the_body(hostile: Buil
     assert injected_scripts(sentence) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/theme/main.html and Material's base.html print page.meta.description "
-    'into <meta content="..."> unescaped (MkDocs themes do not autoescape): the description '
-    "written by templates/post.md.j2 (`summary|tojson`) should be HTML-escaped text "
-    "(`summary|e|tojson`), which would also fix the feeds (next test)",
-)
 def test__post__sentence_from_the_ledger_reads_as_text_in_the_head(hostile: Built):
     html = soup(hostile.post)
     assert injected_scripts(html) == []
@@ -109,12 +102,6 @@ def test__post__sentence_from_the_ledger_reads_as_text_in_the_head(hostile: Buil
         assert meta["content"] == SENTENCE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RSS <description> and JSON Feed content_html carry HTML, and the post's "
-    "description (templates/post.md.j2) is plain text put there unescaped, so a reader "
-    "renders `<b>` (and would meet `<script>`) as markup; see the previous test's fix",
-)
 def test__feeds__sentence_from_the_ledger_is_text_not_markup(hostile: Built):
     rss = feedparser.parse((hostile.site / "feed_rss_created.xml").read_bytes())
     assert not rss.bozo, rss.get("bozo_exception")
