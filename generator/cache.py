@@ -226,6 +226,8 @@ def refresh(
             }
             result = source.fetch(starts, as_of)
             _check_live_failure(result, config, cached, summary, require_live)
+            if require_live and source.name == "yahoo":
+                _check_required_live(result, group, config)
             for s in group:
                 frame = result.frames.get(s.symbol)
                 if frame is None:
@@ -295,6 +297,18 @@ def _check_live_failure(
             raise network_unreachable_error(result.unreachable)
         raise RateLimited(f"{why} and nothing is cached; try again later")
     summary.live_failed = why
+
+
+def _check_required_live(result: FetchResult, group: list[Symbol], config: Config) -> None:
+    """With --require-live, Yahoo answering but with no rows for a benchmark is a failure too:
+    the weekly job must not quietly publish last week's data again."""
+    for s in group:
+        if s in config.required and s.symbol not in result.frames:
+            why = result.missing.get(s.symbol, "no rows")
+            raise SymbolNotFound(
+                f"{s.symbol}: Yahoo Finance returned no prices ({why}); "
+                "--require-live forbids building from the cache"
+            )
 
 
 def _check_required(

@@ -133,6 +133,18 @@ def test__pages__yahoo_empty_frame_keeps_the_cache_and_records_nothing(case: Cas
     assert prices(case.snapshot().cache) == prices(case.before.cache)
 
 
+def test__pages__yahoo_empty_frame_with_require_live_exits_1(case: Case, yahoo):
+    """The weekly job (--require-live) must not quietly republish last week's data when
+    Yahoo answers with nothing for a benchmark: it fails naming the symbol."""
+    done = yahoo(lambda tickers, **kwargs: pd.DataFrame(), "--require-live")
+    case.expect_error(
+        done,
+        1,
+        "^RUT: Yahoo Finance returned no prices (Yahoo returned no rows)",
+        "--require-live forbids building from the cache",
+    )
+
+
 def test__pages__yahoo_partial_batch_records_the_week_and_names_the_rest(case: Case, yahoo):
     """Four symbols fail with yfinance's own message; a fifth comes back as NaN rows only, with
     no message (the padding yfinance gives a ticker that failed silently in a batch). Each
