@@ -22,7 +22,7 @@ STAMP := $(VENV)/.installed
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help venv site site-replay pages fetch seed test lint format lock clean faults audit
+.PHONY: help venv site site-replay pages fetch seed test lint format lock clean faults audit bench site-zensical
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -56,6 +56,15 @@ fetch: $(STAMP) ## Refresh the price cache in data/prices/
 seed: $(STAMP) ## Re-create the committed data/ from the replay folder (what the weekly job would fetch)
 	rm -rf data/prices data/extra data/verdicts.jsonl
 	$(BIN)/python -m generator pages --prices-dir $(REPLAY_DIR) --offline --as-of $(SEED_AS_OF)
+
+bench: $(STAMP) ## Benchmark the weekly job (~10 min; BENCH_ARGS=--full ~25 min); writes bench/results.md
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+site-zensical: $(STAMP) ## Optional: write site_docs/, then build site/ with Zensical (own venv in build/)
+	test -x build/zensical-venv/bin/zensical || { $(PYTHON) -m venv build/zensical-venv && \
+		build/zensical-venv/bin/python -m pip install --quiet --disable-pip-version-check zensical==0.0.73; }
+	$(BIN)/python -m generator pages $(SITE_ARGS)
+	build/zensical-venv/bin/zensical build --strict -f mkdocs.yml
 
 test: $(STAMP) $(AXE) lint ## Run every test but the slow fault cases (lint and format check included)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
