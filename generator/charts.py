@@ -56,12 +56,13 @@ class Chart:
     title: str
     description: str
     spec: dict
-    data: pd.DataFrame
+    data: pd.DataFrame | None
 
     def static_spec(self, width: int = STATIC_WIDTH, background: str = "transparent") -> dict:
         """The same chart at a fixed width, for SVG and PNG rendering. Transparent by default,
-        so the page's dark palette can invert it instead of showing a white box."""
-        spec = copy.deepcopy(self.spec)
+        so the page's dark palette can invert it instead of showing a white box. A shallow
+        copy: only top-level keys change, the rows are shared."""
+        spec = dict(self.spec)
         spec["width"] = width
         spec["background"] = background
         spec["autosize"] = {"type": "fit", "contains": "padding"}
@@ -81,10 +82,22 @@ def _records(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().round(2)
 
 
-def _chart(name: str, template: dict, rows: pd.DataFrame, title: str, description: str) -> Chart:
-    spec = copy.deepcopy(template)
-    values = rows.astype(object).where(rows.notna(), None).to_dict("records")
-    spec["datasets"] = {DATASET: values}
+def _values(rows: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (missing values as null)."""
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+
+def _chart(
+    name: str,
+    template: dict,
+    rows: pd.DataFrame | None,
+    title: str,
+    description: str,
+    values: list[dict] | None = None,
+) -> Chart:
+    # A shallow copy: the cached template's nested parts are shared and never changed.
+    spec = dict(template)
+    spec["datasets"] = {DATASET: _values(rows) if values is None else values}
     # No title inside the chart: the page's caption carries it, and a long title would be
     # clipped on a phone. `description` becomes the SVG's aria-label.
     spec["description"] = description
@@ -326,19 +339,35 @@ def season_chart(weekly: pd.DataFrame, alt_threshold: float, btc_threshold: floa
     return _chart("season", template, rows, title, description)
 
 
-def week_chart(weekly: pd.DataFrame, week: pd.Timestamp, weeks_back: int = 52) -> Chart:
-    """A small chart for one archive post: the Russell 2000 up to that week only."""
-    part = weekly.loc[:week].tail(weeks_back)
-    chart = rut_chart(part, f"{part.index[0]:%Y-%m-%d}", name=f"week-{week:%Y-%m-%d}")
-    title, description = _text("week", weeks_back=weeks_back, week=f"{week:%Y-%m-%d}")
-    spec = chart.spec
+@functools.cache
+def _week_template() -> dict:
+    spec = copy.deepcopy(_rut_template())
     spec["height"] = 180
-    spec["description"] = description
     for layer in spec.get("layer", []):
         axis = layer.get("encoding", {}).get("x", {}).get("axis")
         if axis:
             axis.update({"format": "%b %Y", "tickCount": 6})
-    return Chart(chart.name, title, description, spec, chart.data)
+    return spec
+
+
+class WeekRows:
+    """The Russell 2000 rows of every week, formatted once, for the archive posts' charts."""
+
+    def __init__(self, weekly: pd.DataFrame):
+        part = weekly[["rut_close", "rut_reference", "rut_zone_bottom", "rut_zone_top"]]
+        self.values = _values(_records(part.rename(columns=lambda c: c.removeprefix("rut_"))))
+        self.position = {week: i for i, week in enumerate(weekly.index)}
+
+    def upto(self, week: pd.Timestamp, weeks_back: int = 52) -> list[dict]:
+        """The rows of the `weeks_back` weeks ending with `week`: nothing after it."""
+        end = self.position[week] + 1
+        return self.values[max(0, end - weeks_back) : end]
+
+
+def week_chart(rows: list[dict], week: pd.Timestamp, weeks_back: int = 52) -> Chart:
+    """A small chart for one archive post: the Russell 2000 up to that week only."""
+    title, description = _text("week", weeks_back=weeks_back, week=f"{week:%Y-%m-%d}")
+    return _chart(f"week-{week:%Y-%m-%d}", _week_template(), None, title, description, rows)
 
 
 def home_charts(weekly: pd.DataFrame, config) -> list[Chart]:

@@ -79,14 +79,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_stale(folder: Path, keep: set[Path], pattern: str = "*") -> list[Path]:
-    """Delete files under `folder` matching `pattern` that are not in `keep`; return them."""
+def remove_stale(root: Path, folder: str, keep: set[str]) -> list[Path]:
+    """Delete the files under `root/folder` whose POSIX path relative to `root` is not in
+    `keep`; return them."""
+    root = Path(root)
     removed = []
-    if not folder.is_dir():
+    if not (root / folder).is_dir():
         return removed
-    keep = {Path(p).resolve() for p in keep}
-    for path in sorted(folder.rglob(pattern)):
-        if path.is_file() and path.resolve() not in keep:
+    for path in sorted((root / folder).rglob("*")):
+        if path.is_file() and path.relative_to(root).as_posix() not in keep:
             path.unlink()
             removed.append(path)
     return removed

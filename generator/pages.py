@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import hashlib
 import io
 import json
 import logging
@@ -204,7 +206,7 @@ class DocsWriter:
 
     def __init__(self, docs_dir: Path):
         self.docs_dir = docs_dir
-        self.kept: set[Path] = set()
+        self.kept: set[str] = set()  # POSIX paths relative to the docs folder
         self.written = 0
         self.pending: dict[str, Callable[[], bytes]] = {}
 
@@ -228,9 +230,8 @@ class DocsWriter:
 
     def keep(self, rel: str | PurePosixPath) -> bool:
         """Mark a file as wanted; True when it already exists (so it need not be rendered)."""
-        target = self.path(rel)
-        self.kept.add(target.resolve())
-        return target.exists()
+        self.kept.add(PurePosixPath(rel).as_posix())
+        return self.path(rel).exists()
 
     def bytes(self, rel: str | PurePosixPath, data: bytes) -> None:
         self.keep(rel)
@@ -245,10 +246,10 @@ class DocsWriter:
         # data lock, so no other run is writing here).
         removed = len(fsio.remove_leftovers(self.docs_dir))
         for rel in GENERATED_DIRS:
-            removed += len(fsio.remove_stale(self.docs_dir / rel, self.kept))
+            removed += len(fsio.remove_stale(self.docs_dir, rel, self.kept))
         for rel in GENERATED_FILES:
             target = self.docs_dir / rel
-            if target.exists() and target.resolve() not in self.kept:
+            if target.exists() and rel not in self.kept:
                 target.unlink()
                 removed += 1
         return removed
@@ -379,28 +380,98 @@ def write_site_files(
         "data.md",
         templating.render("data.md.j2", v=latest, newest=newest, count=len(records), **common),
     )
+    write_posts(writer, posts, charts.WeekRows(weekly), common)
+    writer.render_pending()
+    # The feed's image needs a stable address; it is the home page's preview.
+    writer.bytes("assets/og/home.png", writer.path(home_preview).read_bytes())
+
+
+# --- Archive posts ----------------------------------------------------------------------------
+
+POSTS_MANIFEST = "blog/posts/.manifest.json"  # a dotfile: MkDocs does not publish it
+RENDER_INPUTS = ("generator/charts.py", "generator/pages.py", "generator/templating.py")
+
+
+@functools.cache
+def render_version() -> str:
+    """A hash of everything that shapes a post besides its data: the templates, the modules
+    that render them, and the chart renderer's version."""
+    digest = hashlib.sha256(charts.bundle_version().encode())
+    sources = sorted(templating.TEMPLATES_DIR.rglob("*"))
+    sources += [PROJECT_ROOT / p for p in RENDER_INPUTS]
+    for path in sources:
+        if path.is_file():
+            digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _post_key(post: Post, previous: Post | None, following: Post | None, rows: list[dict]) -> str:
+    """Everything a post's files are made from: its record, its neighbours, its chart rows."""
+    neighbours = [
+        None if p is None else [p.record["week_ending"], p.record["signal"], str(p.path)]
+        for p in (previous, following)
+    ]
+    payload = [render_version(), post.record, str(post.path), post.changed_from, neighbours, rows]
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def write_posts(writer: DocsWriter, posts: list[Post], rows: charts.WeekRows, common: dict) -> None:
+    """One page per recorded week, with its chart as it was and its link preview.
+
+    A recorded week never changes, so a post whose inputs (its record, its neighbours, its
+    chart rows, the templates and renderers) hash to the key in the manifest, and whose files
+    are all there and unedited, is kept as it is: a weekly run renders the new week and its
+    neighbour, not the whole archive.
+    """
+    try:
+        manifest = json.loads(writer.path(POSTS_MANIFEST).read_text())
+    except (FileNotFoundError, ValueError):
+        manifest = {}
+    fresh = {}
     for i, post in enumerate(posts):
+        previous = posts[i - 1] if i else None
+        following = posts[i + 1] if i + 1 < len(posts) else None
         week = pd.Timestamp(post.record["week_ending"])
-        chart = charts.week_chart(weekly, week)
+        week_rows = rows.upto(week)
+        key = _post_key(post, previous, following, week_rows)
+        entry = manifest.get(str(post.path))
+        if entry and entry["key"] == key and _intact(writer, entry):
+            for rel in entry["files"]:
+                writer.keep(rel)
+            fresh[str(post.path)] = entry
+            continue
+        chart = charts.week_chart(week_rows, week)
         static = chart.static_spec()
         svg = f"assets/charts/weeks/{post.record['week_ending']}-{charts.spec_hash(static)}.svg"
         writer.render_later(svg, lambda spec=static: charts.to_svg(spec).encode("utf-8"))
         preview = write_preview(writer, post.record["week_ending"], chart, post.record)
-        writer.text(
-            post.path,
-            templating.render(
-                "post.md.j2",
-                v=post.record,
-                post=post,
-                previous=posts[i - 1] if i else None,
-                following=posts[i + 1] if i + 1 < len(posts) else None,
-                rel=lambda target, here=post.path: relative(here, target),
-                root=root_of(post.url),
-                chart={"svg": svg, "title": chart.title, "description": chart.description},
-                preview=preview,
-                **common,
-            ),
+        page = templating.render(
+            "post.md.j2",
+            v=post.record,
+            post=post,
+            previous=previous,
+            following=following,
+            rel=lambda target, here=post.path: relative(here, target),
+            root=root_of(post.url),
+            chart={"svg": svg, "title": chart.title, "description": chart.description},
+            preview=preview,
+            **common,
         )
+        writer.text(post.path, page)
+        fresh[str(post.path)] = {
+            "key": key,
+            "files": [str(post.path), svg, preview],
+            "sha256": hashlib.sha256(page.encode("utf-8")).hexdigest(),
+        }
     writer.render_pending()
-    # The feed's image needs a stable address; it is the home page's preview.
-    writer.bytes("assets/og/home.png", writer.path(home_preview).read_bytes())
+    writer.text(POSTS_MANIFEST, json.dumps(fresh, sort_keys=True, indent=1) + "\n")
+
+
+def _intact(writer: DocsWriter, entry: dict) -> bool:
+    """All of a post's files exist and its page is the one this generator wrote."""
+    if not all(writer.path(rel).exists() for rel in entry["files"]):
+        return False
+    page = writer.path(entry["files"][0]).read_bytes()
+    return hashlib.sha256(page).hexdigest() == entry.get("sha256")
