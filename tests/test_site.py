@@ -82,7 +82,7 @@ def test__archive__one_dated_post_per_recorded_week(built):
     post = built["site"] / "blog" / "2025" / "12" / "05" / "weekly-verdict" / "index.html"
     page = soup(post)
     assert page.select_one(".aw-verdict time")["datetime"] == "2025-12-05"
-    assert "Backfilled" in page.get_text(" ")
+    assert "Reconstructed (backfilled)" in page.get_text(" ")
     links = [a.get_text() for a in page.select(".aw-weeknav a")]
     assert any("2025-11-28" in t for t in links) and any("2025-12-12" in t for t in links)
 
