@@ -80,22 +80,37 @@ class FetchSummary:
     live_failed: str | None = None
     newest: dict[str, dt.date | None] = field(default_factory=dict)
     seconds: float = 0.0
+    # The validated price frames now in the cache, for the pages stage of the same run.
+    prices: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
 
 # --- Load ---------------------------------------------------------------------------------------
 
 
 def load_market_data(
-    config: Config, data_dir: Path, today: dt.date, as_of: dt.date | None = None
+    config: Config,
+    data_dir: Path,
+    today: dt.date,
+    as_of: dt.date | None = None,
+    cached: dict[str, pd.DataFrame] | None = None,
 ) -> MarketData:
-    """Read every cached series (validated), cut at `as_of` when given."""
+    """Read every cached series (validated), cut at `as_of` when given.
+
+    `cached` hands over the price frames a `refresh` of this run just validated and wrote
+    (FetchSummary.prices), so they are not read and checked a second time.
+    """
     spike = float(config.section("fetch")["spike_factor"])
     prices = {}
     for s in config.symbols:
-        path = price_file(prices_dir(data_dir), s.symbol)
-        if not path.is_file():
-            continue
-        frame = _since(read_price_csv(path, s.symbol, today, spike), s)
+        if cached is not None:
+            if s.symbol not in cached:
+                continue
+            frame = _since(cached[s.symbol], s)
+        else:
+            path = price_file(prices_dir(data_dir), s.symbol)
+            if not path.is_file():
+                continue
+            frame = _since(read_price_csv(path, s.symbol, today, spike), s)
         if as_of is not None:
             frame = frame.loc[: pd.Timestamp(as_of)]
         if not frame.empty:
@@ -254,12 +269,19 @@ def refresh(
     fear_greed, total_mcap = _refresh_extras(data_dir, prices_from, no_network, as_of, summary)
 
     # Save: only what changed, each file atomically.
+    final = dict(cached)
     for symbol, frame in merged.items():
         before = cached.get(symbol)
+        path = price_file(cache_dir, symbol)
+        if before is not None and frame.equals(before) and _canonical(path):
+            continue  # nothing new: skip serialising (the slowest part of a no-change run)
         added = len(frame) - (0 if before is None else len(before))
-        if fsio.write_bytes(price_file(cache_dir, symbol), price_csv_bytes(frame)):
+        if fsio.write_bytes(path, price_csv_bytes(frame)):
             summary.updated.append(symbol)
             summary.rows_added += max(added, 0)
+        # What the pages stage gets is what the file says (10 significant digits), so this
+        # run's verdicts equal those of any later run rebuilt from the cache.
+        final[symbol] = read_price_csv(path, symbol, today, spike)
     if fear_greed is not None and fsio.write_bytes(
         extra_dir(data_dir) / FEAR_GREED_FILE, fear_greed_csv_bytes(fear_greed)
     ):
@@ -268,10 +290,17 @@ def refresh(
         extra_dir(data_dir) / TOTAL_MCAP_FILE, total_mcap_csv_bytes(total_mcap)
     ):
         summary.updated.append("total-mcap")
-    final = {**cached, **merged}
+    summary.prices = final
     summary.newest = newest_by_group(config, final)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _canonical(path: Path) -> bool:
+    """Whether a cache file is already in the form this module writes (so equal values mean
+    equal bytes); a hand-saved copy with a BOM or CRLF line ends is rewritten in normal form."""
+    raw = path.read_bytes()
+    return raw.startswith(b"date,open,high,low,close,volume\n") and b"\r" not in raw
 
 
 def _check_live_failure(

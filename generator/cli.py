@@ -216,11 +216,12 @@ def check_ledger(options: RunOptions) -> None:
     archive.read_ledger(archive.ledger_path(options.data_dir))
 
 
-def do_pages(options: RunOptions):
+def do_pages(options: RunOptions, fetched: cache.FetchSummary | None = None):
     from generator import pages
 
+    prices = fetched.prices if fetched is not None else None
     with progress_bar(5, "pages") as advance:
-        summary = pages.generate(options, progress=advance)
+        summary = pages.generate(options, progress=advance, prices=prices)
     for warning in summary.warnings:
         log.warning(warning)
     return summary
@@ -258,8 +259,9 @@ def pages(**kwargs) -> None:
     options = run_options(kwargs)
     with archive.data_lock(options.data_dir):
         check_ledger(options)
-        click.echo(fetch_line(do_fetch(options)))
-        click.echo(pages_line(do_pages(options)))
+        fetched = do_fetch(options)
+        click.echo(fetch_line(fetched))
+        click.echo(pages_line(do_pages(options, fetched)))
 
 
 @main.command()
@@ -273,8 +275,9 @@ def site(**kwargs) -> None:
     options = run_options(kwargs)
     with archive.data_lock(options.data_dir):
         check_ledger(options)
-        click.echo(fetch_line(do_fetch(options)))
-        click.echo(pages_line(do_pages(options)))
+        fetched = do_fetch(options)
+        click.echo(fetch_line(fetched))
+        click.echo(pages_line(do_pages(options, fetched)))
         seconds = build_site(options.docs_dir, options.site_dir)
     click.echo(
         f"site: built {options.site_dir} in {seconds:.1f} s "

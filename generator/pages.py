@@ -135,14 +135,21 @@ def _is_generated(rel: str) -> bool:
     return rel in GENERATED_FILES or any(rel.startswith(d + "/") for d in GENERATED_DIRS)
 
 
-def generate(options: RunOptions, progress: Callable[[str], None] | None = None) -> PagesSummary:
-    """Record this run's verdicts in the ledger and write every generated page and file."""
+def generate(
+    options: RunOptions,
+    progress: Callable[[str], None] | None = None,
+    prices: dict[str, pd.DataFrame] | None = None,
+) -> PagesSummary:
+    """Record this run's verdicts in the ledger and write every generated page and file.
+
+    `prices` are the frames this run's fetch validated (FetchSummary.prices); without them the
+    cache is read from the data folder."""
     started = time.monotonic()
     config = options.config
     summary = PagesSummary()
 
     # Load: the price cache, cut at --as-of.
-    data = load_market_data(config, options.data_dir, options.today, options.as_of)
+    data = load_market_data(config, options.data_dir, options.today, options.as_of, prices)
     newest_week = newest_week_for(data, options)
     if newest_week < options.as_of - dt.timedelta(days=14):
         summary.warnings.append(
