@@ -32,13 +32,14 @@ def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 600, env: dict | None
     )
 
 
-def tree_bytes(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` with its bytes, for before/after comparisons."""
+def tree_bytes(folder: Path, skip: tuple[str, ...] = (".altseason.lock",)) -> dict[str, bytes]:
+    """Every file under `folder` (hidden ones too: a leftover temporary file counts) with its
+    bytes, by POSIX path, for before/after comparisons; files named in `skip` are left out."""
     folder = Path(folder)
     if not folder.exists():
         return {}
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".altseason.lock"
+        if p.is_file() and p.name not in skip
     }

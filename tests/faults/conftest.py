@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from generator import pages
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED, tree_bytes
 
 FIRST_DAY, LAST_DAY = "2017-06-01", "2019-09-30"
 SEED_AS_OF = "2019-02-01"  # the base ledger's newest week
@@ -100,15 +100,7 @@ def ledger_delta(expected: bytes | None, actual: bytes | None) -> tuple[int, int
 
 
 def tree(folder: Path, skip: tuple[str, ...] = (LOCK,)) -> dict[str, bytes]:
-    """Every file under `folder` (hidden ones too: a leftover temporary file counts), by path."""
-    folder = Path(folder)
-    if not folder.exists():
-        return {}
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name not in skip
-    }
+    return tree_bytes(folder, skip)
 
 
 def docs_tree(docs_dir: Path) -> dict[str, bytes]:
