@@ -537,8 +537,9 @@ def _blog_section(results: dict) -> list[str]:
         "(posts x listings per post x post length), whatever the page size: "
         "`pagination_per_page` only changes how many listing pages carry those excerpts, not "
         "how many excerpts are rendered. Each of `archive` (one listing per post) and "
-        "`categories` (one per category a post has: its signal, `Backfilled`, `Signal "
-        "change`) adds a full pass.",
+        "`categories` (one per category a post carries: here "
+        + _categories(results)
+        + ") adds a pass over the posts.",
         "",
     ]
     variants = results.get("blog_variants")
@@ -571,7 +572,7 @@ def _blog_section(results: dict) -> list[str]:
             ),
             "",
         ]
-        out += _blog_advice(mk, variants["variants"], int(biggest))
+        out += _blog_advice(mk, int(biggest), results.get("blog_settings") or {})
     return out
 
 
@@ -596,26 +597,45 @@ def _expected(mk: dict, variant: dict) -> float:
     return d_excerpts * each + d_pages * per_page
 
 
-def _blog_advice(mk: dict, variants: dict, posts: int) -> list[str]:
+def _categories(results: dict) -> str:
+    allowed = (results.get("blog_settings") or {}).get("categories_allowed")
+    return ", ".join(f"`{c}`" for c in allowed) if allowed else "as mkdocs.yml allows"
+
+
+def _blog_advice(mk: dict, posts: int, settings: dict) -> list[str]:
     each, per_page = _blog_costs(mk)
-    return [
+    per_page_now = settings.get("pagination_per_page", 10)
+    lines = [
         "Single builds on this shared machine swing by 10-15% from run to run, so the counts "
         "are the steadier guide ('from counts': each excerpt rendering costs "
         f"{each * 1000:.1f} ms and each listing page {per_page * 1000:.1f} ms beyond its "
         "excerpts, both measured in the build as is). Pagination is a reader's choice, not a "
-        "cost: keep `pagination_per_page: 26` (half a year of weeks a page); 100 a page saves "
-        "little and 10 a page costs a few seconds. The archive and the categories are what "
-        "cost: one excerpt rendering per post for the archive, one per category a post "
-        "carries for the categories.",
-        "",
-        "Proposal for mkdocs.yml (not edited here): keep the archive (browsing by year is in "
-        "the design) and the signal categories, but stop listing `Backfilled` as a category: "
-        "it holds every backfilled post, so it costs one more excerpt rendering per post "
-        f"(about {posts * each:.0f} s at {posts:,} posts) and a listing nobody browses by; "
-        "the label stays on each post and in the All weeks table. A shorter post body helps "
-        "every listing too, since each excerpt converts the whole post.",
+        f"cost: keep `pagination_per_page: {per_page_now}`; 100 a page saves little and 10 a "
+        "page costs a few seconds. The archive and the categories are what cost: one "
+        "excerpt rendering per post for the archive, one per category a post carries for "
+        f"the categories (about {posts * each:.0f} s per pass at {posts:,} posts).",
         "",
     ]
+    allowed = settings.get("categories_allowed") or []
+    if "Backfilled" in allowed:
+        lines += [
+            "Proposal for mkdocs.yml (not edited here): keep the archive (browsing by year is "
+            "in the design) and the signal categories, but stop listing `Backfilled` as a "
+            "category: it holds every backfilled post, so it costs one more excerpt rendering "
+            f"per post (about {posts * each:.0f} s at {posts:,} posts) for a listing nobody "
+            "browses by; the label stays on each post and in the All weeks table.",
+            "",
+        ]
+    else:
+        lines += [
+            "The settings as they are (archive by year, the signal categories and `Signal "
+            "change`, 26 a page) are what the numbers support: every pass left is one the "
+            "design asks for. The next lever is the post itself: each excerpt converts the "
+            "whole post, so a shorter post body (or Material rendering only the part before "
+            "`<!-- more -->`) makes every listing cheaper.",
+            "",
+        ]
+    return lines
 
 
 def _profile_section(results: dict) -> list[str]:
@@ -656,101 +676,93 @@ def _profiled(results: dict, needle: str) -> dict | None:
 
 
 def _fixes_section(results: dict, targets: dict) -> list[str]:
-    """What the numbers say would fix each missed target (the profile rows are looked up by
-    name, so a paragraph only appears when its hot spot is in this run's profile)."""
+    """What the numbers say would fix each missed target. Profile rows are looked up by name,
+    so a remedy is only offered for a hot spot this run's profile actually shows."""
     out = []
     summary = {r["name"]: r for r in results["summary"]}
     missed_pages = any(
         k.startswith("pages+charts") and v["status"] == "FAIL" for k, v in summary.items()
     )
-    prof = results.get("profile_pages")
-    if missed_pages and prof:
-        total = _profiled(results, "(write_site_files)")
-        week = _profiled(results, "charts.py") and _profiled(results, "(week_chart)")
-        deep = _profiled(results, "(deepcopy)")
-        static = _profiled(results, "(static_spec)")
-        resolve = _profiled(results, "(resolve)")
-        stale = _profiled(results, "(remove_stale)")
-        render = _profiled(results, "templating.py")
-        n = prof["weeks"]
-        out += [
-            "## What would fix the misses",
-            "",
-            f"**pages+charts at {n:,} weeks (warm).** A warm run redoes, for every post, the "
-            "work of a cold one except the drawing: it rebuilds each week's 52-week chart "
-            "spec, hashes it, renders the post template and compares the bytes with the file "
-            "on disk, although a recorded week's post cannot change (the ledger is "
-            "append-only and each chart uses only data up to its week). Under cProfile "
-            + (f"`write_site_files` takes {total['cumulative']:.1f} s, of which " if total else "")
-            + (
-                f"`charts.week_chart` {week['cumulative']:.1f} s ({week['calls']} calls: pandas "
-                "slicing, rounding and date formatting per post)"
-                if week
-                else "the week charts most"
-            )
-            + (
-                f", `copy.deepcopy` {deep['cumulative']:.1f} s ({deep['calls']:,} calls; "
-                + (
-                    f"`Chart.static_spec` alone {static['cumulative']:.1f} s"
-                    if static
-                    else "the spec copies"
-                )
-                + ")"
-                if deep
-                else ""
-            )
-            + (
-                f", `Path.resolve` {resolve['cumulative']:.1f} s ({resolve['calls']:,} calls, "
-                "from `DocsWriter.keep` and `fsio.remove_stale`"
-                + (f", which takes {stale['cumulative']:.1f} s" if stale else "")
-                + ")"
-                if resolve
-                else ""
-            )
-            + (
-                f" and the templates {render['cumulative']:.1f} s ({render['calls']} renders)"
-                if render
-                else ""
-            )
-            + ".",
-            "",
-            "Fixes, largest first: (1) skip unchanged posts: key each post by a hash of its "
-            "ledger line, its neighbours' weeks and signals, its 52 weekly rows and the "
-            "template/code version, keep the keys in a small manifest in the docs folder, and "
-            "on a warm run only keep() the files of posts whose key is unchanged, so a weekly "
-            "run renders the new week and its neighbour only (cost O(new weeks), not "
-            "O(archive)); (2) build the rows of all week charts once from one formatted frame "
-            "and slice it per post instead of slicing, rounding and formatting with pandas "
-            "2,000 times; (3) copy specs shallowly (`static_spec` and `_chart` change only "
-            "top-level keys; the deep copies of the 52-row datasets are not needed); (4) in "
-            "`DocsWriter.keep`/`fsio.remove_stale` compare paths relative to the docs folder "
-            "instead of calling `Path.resolve()` on every file.",
-            "",
-        ]
+    if missed_pages and results.get("profile_pages"):
+        out += _pages_fixes(results)
     ratio = results["ratio"]
     if ratio["ratio"] > targets["ratio"]:
-        warm = results["stages"]["warm"]
-        by = {r["stage"].split(" (")[0]: r["seconds"] for r in warm["stages"]}
-        budget = ratio["bare_median"] * (targets["ratio"] - 1)
-        if not out:
-            out += ["## What would fix the misses", ""]
-        out += [
-            f"**The ratio to a bare build.** The job may spend {budget:.1f} s beyond MkDocs "
-            f"({targets['ratio']}x of {ratio['bare_median']:.1f} s); it spends "
-            f"{ratio['job_median'] - ratio['bare_median']:.1f} s. In the warm stage run: "
-            f"fetch from the replay folder {by.get('fetch', 0):.1f} s (it parses and "
-            "validates every replay CSV and every cached CSV, merges, and then writes nothing), "
-            f"load cache {by.get('load cache', 0):.1f} s (the same cache files parsed and "
-            f"validated again for the pages), pages {by.get('pages', 0):.1f} s (every post's "
-            "chart spec, hashes and page rebuilt on every run), pruning "
-            f"{by.get('remove stale files', 0):.1f} s, and imports of pandas/Altair "
-            f"{by.get('imports', 0):.1f} s that a bare MkDocs process does not pay. Handing "
-            "the fetched frames to the pages stage instead of reading the cache again, and "
-            "skipping unchanged posts, removes most of it. (Making MkDocs itself faster, "
-            "e.g. fewer blog excerpt renderings, lowers the job's time but raises this ratio.)",
-            "",
-        ]
-    return out
+        out += _ratio_fixes(results, targets)
+    return ["## What would fix the misses", "", *out] if out else []
+
+
+def _pages_fixes(results: dict) -> list[str]:
+    n = results["profile_pages"]["weeks"]
+    total = _profiled(results, "(write_site_files)")
+    hot = [
+        (needle, _profiled(results, needle))
+        for needle in ("(week_chart)", "(deepcopy)", "(resolve)", "templating.py")
+    ]
+    found = {needle: row for needle, row in hot if row}
+    spots = [
+        f"`{row['function'].split('(')[-1].rstrip(')')}` {row['cumulative']:.1f} s "
+        f"({row['calls']:,} calls)"
+        for row in found.values()
+    ]
+    remedies = []
+    week = found.get("(week_chart)")
+    if week and week["calls"] >= n / 2:
+        remedies.append(
+            "skip unchanged posts: a recorded week's post cannot change (append-only ledger, "
+            "charts from data up to the week), so key each post by a hash of its inputs and "
+            "only rebuild new weeks and their neighbours"
+        )
+    if "(deepcopy)" in found:
+        remedies.append(
+            "copy chart specs shallowly (`static_spec` and `_chart` change top-level keys only)"
+        )
+    if "(resolve)" in found:
+        remedies.append(
+            "compare paths relative to the docs folder instead of `Path.resolve()` per file"
+        )
+    return [
+        f"**pages+charts at {n:,} weeks (warm).** Under cProfile (see above) "
+        + (f"`write_site_files` takes {total['cumulative']:.1f} s" if total else "")
+        + (": " + "; ".join(spots) if spots else "")
+        + ". "
+        + (
+            "Remedies the profile points to: " + "; ".join(remedies) + "."
+            if remedies
+            else "No single hot spot stands out; the top entries above are where it goes."
+        ),
+        "",
+    ]
+
+
+def _ratio_fixes(results: dict, targets: dict) -> list[str]:
+    ratio = results["ratio"]
+    warm = results["stages"]["warm"]
+    by = {r["stage"].split(" (")[0]: r["seconds"] for r in warm["stages"]}
+    outside = {k: v for k, v in by.items() if not k.startswith("mkdocs")}
+    budget = ratio["bare_median"] * (targets["ratio"] - 1)
+    hints = {
+        "fetch": "the replay fetch parses and validates every replay CSV and every cached "
+        "CSV, merges them, and then writes nothing; it could skip a replay file whose size "
+        "and mtime match the last fetch (a live Yahoo fetch is network-bound instead)",
+        "pages": "the pages stage rewrites nothing on a warm run, but still renders every "
+        "non-post page, the API files and the home charts' files, and checks every post",
+        "imports": "pandas, Altair and the generator are imported in a process that a bare "
+        "MkDocs build does without",
+        "load cache": "the cache is parsed for the pages stage",
+    }
+    top = sorted(outside.items(), key=lambda kv: -kv[1])[:5]
+    return [
+        f"**The ratio to a bare build.** The job may spend {budget:.1f} s beyond MkDocs "
+        f"({targets['ratio']}x of {ratio['bare_median']:.1f} s); it spends "
+        f"{ratio['job_median'] - ratio['bare_median']:.1f} s. Outside MkDocs, in the warm "
+        "stage run: "
+        + "; ".join(f"{k} {v:.2f} s" for k, v in top)
+        + " (the rest is interpreter start-up). "
+        + " ".join(f"{k.capitalize()}: {hints[k]}." for k, v in top if k in hints and v >= 0.3)
+        + " (Making MkDocs itself faster, e.g. fewer blog excerpt renderings, lowers the "
+        "job's time but raises this ratio.)",
+        "",
+    ]
 
 
 def _zensical_differences(z: dict, cmp_: dict, results: dict) -> list[str]:
@@ -831,7 +843,14 @@ def _zensical_section(results: dict) -> list[str]:
         f"Zensical {z['version']} (its own venv, build/zensical-venv) building a copy of the "
         "same generated docs folder with the project's mkdocs.yml (docs_dir, site_dir and "
         "the theme's custom_dir pointed at the copy: Zensical wants docs_dir inside the "
-        f"config file's folder). MkDocs on the same docs: {bare:.1f} s (bare, median).",
+        f"config file's folder). MkDocs on the same docs: {bare:.1f} s (bare, median)."
+        + (
+            " Why 0.0.x: Zensical 0.0.74 and later (0.1.3 is the newest) depend on "
+            "`zensical-ui`, which the package index here does not carry, so they do not "
+            "install; 0.0.73 is the newest release that does (`make site-zensical` pins it)."
+            if str(z["version"]).startswith("0.0.")
+            else ""
+        ),
         "",
         *_table(["build", "exit", "seconds", "peak RSS MB", "output"], rows),
         "",

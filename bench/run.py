@@ -106,6 +106,18 @@ def snapshot_tree(target: Path) -> Path:
     return target
 
 
+def blog_settings(mkdocs_yml: Path) -> dict:
+    """The blog plugin's settings in the mkdocs.yml being measured."""
+    from mkdocs.utils import yaml_load
+
+    with open(mkdocs_yml, encoding="utf-8") as handle:
+        plugins = yaml_load(handle).get("plugins", [])
+    for entry in plugins:
+        if isinstance(entry, dict) and "blog" in entry:
+            return entry["blog"] or {}
+    return {}
+
+
 def run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     """Run a command; its wall time, exit code, output and its own peak RSS (wait4)."""
     started = time.perf_counter()
@@ -175,6 +187,7 @@ class Bench:
         self.snap = snapshot_tree(tmp / "repo")
         self.worker = self.snap / "bench" / "worker.py"
         self.results: dict = {"profile": "full" if args.full else "default"}
+        self.results["blog_settings"] = blog_settings(self.snap / "mkdocs.yml")
 
     def cli_site(self, dirs: Dirs) -> dict:
         cmd = [PYTHON, "-m", "generator", "site", "--offline"]
@@ -590,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.from_json:
         results = json.loads(args.from_json.read_text())
+        results.setdefault("blog_settings", blog_settings(PROJECT / "mkdocs.yml"))
         results["summary"] = report.summary(results, TARGETS)
         (args.out / "results.md").write_text(report.markdown(results, TARGETS), encoding="utf-8")
         print("\n".join(report.summary_lines(results["summary"])))

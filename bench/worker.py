@@ -141,11 +141,17 @@ def run_options(args, config) -> RunOptions:
     )
 
 
-def run_pages(options: RunOptions, clock: Clock, writer: TimedWriter) -> dict:
-    """`pages.generate`, stage by stage. Returns what the run did."""
+def run_pages(
+    options: RunOptions, clock: Clock, writer: TimedWriter, prices: dict | None = None
+) -> dict:
+    """`pages.generate`, stage by stage. Returns what the run did. `prices` are the frames
+    the fetch stage hands over (FetchSummary.prices), as `cli.site` passes them."""
     config = options.config
     with clock.stage("load cache"):
-        data = load_market_data(config, options.data_dir, options.today, options.as_of)
+        if prices is None:
+            data = load_market_data(config, options.data_dir, options.today, options.as_of)
+        else:
+            data = load_market_data(config, options.data_dir, options.today, options.as_of, prices)
         newest_week = pages.newest_week_for(data, options)
     with clock.stage("weekly bars"):
         panel = market.weekly_panel(data, config, newest_week)
@@ -364,7 +370,7 @@ def scenario_stages(args) -> dict:
             require_live=False,
         )
     writer = TimedWriter(Path(options.docs_dir))
-    did = run_pages(options, clock, writer)
+    did = run_pages(options, clock, writer, getattr(fetched, "prices", None))
     mkdocs = None
     if not args.no_mkdocs:
         with clock.stage("mkdocs build --strict"):
