@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import functools
 import http.server
+import itertools
 import json
 import os
 import shutil
@@ -108,6 +109,39 @@ def test__feed__rss_parses_with_title_date_link_and_sentence(built):
         assert "None" not in (entry.title + entry.summary)
     newest = SITE_URL + "blog/" + AS_OF.replace("-", "/") + "/weekly-verdict/"
     assert newest in by_link
+
+
+def test__change_feed__one_item_per_signal_change(built):
+    """The alerts feed carries exactly the weeks whose signal differs from the week before,
+    each saying from what to what, dated in UTC."""
+    records = json.loads((built["site"] / "api" / "verdicts.json").read_text())
+    changes = {
+        b["week_ending"]: (a["signal"], b["signal"])
+        for a, b in itertools.pairwise(records)
+        if a["signal"] != b["signal"]
+    }
+    assert len(changes) >= 5
+    feed = feedparser.parse((built["site"] / "feed_rss_changes.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    seen = {}
+    for entry in feed.entries:
+        week = entry.published_parsed
+        day = f"{week.tm_year:04d}-{week.tm_mon:02d}-{week.tm_mday:02d}"
+        assert entry.published.endswith(("+0000", "GMT", "UTC")), entry.published
+        seen[day] = entry
+    assert sorted(seen) == sorted(changes)
+    for day, (before, after) in changes.items():
+        assert f"Signal changed from {before} to {after}." in seen[day].summary
+    json_feed = json.loads((built["site"] / "feed_json_changes.json").read_text())
+    assert len(json_feed["items"]) == len(changes)
+
+
+def test__feeds__advertised_in_every_page_head(built):
+    for page in ("index.html", "evidence/index.html", "blog/2025/12/05/weekly-verdict/index.html"):
+        links = soup(built["site"] / page).select('head link[rel="alternate"]')
+        hrefs = {link["href"].rsplit("/", 1)[-1] for link in links}
+        assert {"feed_rss_created.xml", "feed_rss_changes.xml"} <= hrefs, page
+        assert {"feed_json_created.json", "feed_json_changes.json"} <= hrefs, page
 
 
 def test__feed__json_feed_items(built):
