@@ -122,8 +122,11 @@ def _base() -> alt.Chart:
 
 
 def _time_x(title: str = "Week ending") -> alt.X:
+    # One tick a year; labels that would touch (on a phone) are dropped, not run together.
     return alt.X(
-        "week:T", title=title, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True)
+        "week:T",
+        title=title,
+        axis=alt.Axis(format="%Y", tickCount="year", labelOverlap="greedy", labelSeparation=8),
     )
 
 
@@ -174,7 +177,7 @@ def _series_lines(domain: list[str], colours: list[str], dashes: list, y: alt.Y,
     )
 
 
-BASKET_SERIES = ["Basket", "20-week average", "50-week average"]
+BASKET_SERIES = ["Basket", "20-week avg", "50-week avg"]  # short: the legend fits a phone
 REBASED_SERIES = ["Russell 2000", "Altcoin basket"]
 
 
