@@ -464,6 +464,17 @@ def test__read_price_csv__bom_and_crlf_are_accepted(tmp_path):
     pd.testing.assert_frame_equal(windows, plain)
 
 
+def test__read_price_csv__cells_padded_with_spaces_read_as_the_clean_file(tmp_path):
+    padded = "".join(
+        ",".join(f" {cell} " if cell else " " for cell in row.split(",")) + "\n"
+        for row in (GOOD_ROWS + "2024-01-04,,,,10.9,\n").splitlines()
+    )
+    _, clean = read(tmp_path, HEADER + GOOD_ROWS + "2024-01-04,,,,10.9,\n", symbol="A")
+    _, spaced = read(tmp_path, HEADER + padded, symbol="B")
+    assert padded.startswith(" 2024-01-02 , 10 ")
+    pd.testing.assert_frame_equal(spaced, clean)
+
+
 def test__read_price_csv__date_and_close_columns_are_enough(tmp_path):
     _, frame = read(tmp_path, "Date,Close\n2024-01-02,5\n")
     assert frame["close"].tolist() == [5.0]
