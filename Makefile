@@ -57,7 +57,7 @@ seed: $(STAMP) ## Re-create the committed data/ from the replay folder (what the
 	rm -rf data/prices data/extra data/verdicts.jsonl
 	$(BIN)/python -m generator pages --prices-dir $(REPLAY_DIR) --offline --as-of $(SEED_AS_OF)
 
-bench: $(STAMP) ## Benchmark the weekly job (~10 min; BENCH_ARGS=--full ~25 min); writes bench/results.md
+bench: $(STAMP) ## Benchmark the weekly job (~6 min; BENCH_ARGS=--full ~25 min); writes bench/results.md
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 site-zensical: $(STAMP) ## Optional: write site_docs/, then build site/ with Zensical (own venv in build/)
