@@ -41,6 +41,7 @@ SIGNAL_COLOURS = {
     "UNKNOWN": "#6E40C9",
 }
 STATIC_WIDTH = 720
+WEEK_WIDTH = 480  # an archive post's small chart (static SVG)
 HEIGHT = 280
 PREVIEW_SIZE = (1200, 630)
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
@@ -345,7 +346,10 @@ def season_chart(weekly: pd.DataFrame, alt_threshold: float, btc_threshold: floa
 @functools.cache
 def _week_template() -> dict:
     spec = copy.deepcopy(_rut_template())
-    spec["height"] = 180
+    spec["height"] = 200
+    # Drawn at WEEK_WIDTH and shrunk to the column: a narrower drawing with slightly larger
+    # labels keeps them readable on a 390 px phone (a 720 px drawing left them at 5 px).
+    spec["config"]["axis"].update(labelFontSize=12, titleFontSize=12)
     for layer in spec.get("layer", []):
         axis = layer.get("encoding", {}).get("x", {}).get("axis")
         if axis:

@@ -450,7 +450,7 @@ def write_posts(writer: DocsWriter, posts: list[Post], rows: charts.WeekRows, co
             fresh[str(post.path)] = entry
             continue
         chart = charts.week_chart(week_rows, week)
-        static = chart.static_spec()
+        static = chart.static_spec(charts.WEEK_WIDTH)
         svg = f"assets/charts/weeks/{post.record['week_ending']}-{charts.spec_hash(static)}.svg"
         writer.render_later(svg, lambda spec=static: charts.to_svg(spec).encode("utf-8"))
         preview = write_preview(writer, post.record["week_ending"], chart, post.record)

@@ -9,6 +9,7 @@ import http.server
 import itertools
 import json
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -314,6 +315,30 @@ def test__browser__pages_accessible_fit_a_phone_and_run_clean(browser, served, n
         ]
         assert not serious, serious
         assert not blocked, blocked
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test__browser__post_chart_labels_stay_legible_on_a_phone(browser, served, built):
+    """A post's chart is a static SVG shrunk to the column: at 390 px its axis labels must
+    still be drawn at 8 px or more (a drawing made for the desktop left them at about 5 px)."""
+    url = served + READER_PAGES["newest-post"]
+    context, page, _blocked, errors = open_page(browser, url, 390)
+    try:
+        image = page.locator("#fig-week img")
+        image.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "document.querySelector('#fig-week img').naturalWidth > 0", timeout=10000
+        )
+        shown, natural = image.evaluate("i => [i.getBoundingClientRect().width, i.naturalWidth]")
+        assert shown <= 390
+        svg = built["site"] / "assets" / image.get_attribute("src").split("assets/", 1)[1]
+        sizes = [float(x) for x in re.findall(r'font-size="?([0-9.]+)px', svg.read_text())]
+        assert sizes, "no text in the chart"
+        smallest = min(sizes) * shown / natural
+        assert smallest >= 8, f"axis labels drawn at {smallest:.1f} px on a 390 px phone"
         assert not errors, errors
     finally:
         context.close()
