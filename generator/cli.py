@@ -197,7 +197,7 @@ def do_fetch(options: RunOptions) -> cache.FetchSummary:
             progress=advance,
         )
     if summary.live_failed:
-        log.warning("%s; building from the cached data instead", summary.live_failed)
+        log.warning("%s; using the cached data instead", summary.live_failed)
     for warning in summary.warnings:
         log.warning(warning)
     return summary
@@ -205,10 +205,11 @@ def do_fetch(options: RunOptions) -> cache.FetchSummary:
 
 def fetch_line(s: cache.FetchSummary) -> str:
     newest = ", ".join(f"{k} {v or 'none'}" for k, v in s.newest.items())
-    return (
-        f"fetch: {len(s.updated)} file(s) updated, {s.rows_added} row(s) added from {s.source}; "
-        f"newest: {newest} ({s.seconds:.1f} s)"
-    )
+    done = f"{len(s.updated)} file(s) updated, {s.rows_added} row(s) added from {s.source}"
+    if s.live_failed:
+        # A failure can come after a first batch was cached: say both when it did.
+        done = f"{done} before it failed" if s.updated else f"{s.source} failed, cache used as is"
+    return f"fetch: {done}; newest: {newest} ({s.seconds:.1f} s)"
 
 
 def check_ledger(options: RunOptions) -> None:

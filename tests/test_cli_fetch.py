@@ -306,3 +306,24 @@ def test__fetch__real_replay_second_identical_fetch_changes_no_byte(tmp_path):
     assert done.stdout.startswith("fetch: 0 file(s) updated, 0 row(s) added from replay;")
     assert tree_bytes(tmp_path) == before
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.csv")} == mtimes
+
+
+@pytest.mark.parametrize(
+    ("updated", "expected"),
+    [
+        pytest.param([], "fetch: yahoo failed, cache used as is; newest:", id="nothing-fetched"),
+        pytest.param(
+            ["^RUT", "^VIX"],
+            "fetch: 2 file(s) updated, 7 row(s) added from yahoo before it failed; newest:",
+            id="first-batch-cached",
+        ),
+    ],
+)
+def test__fetch_line__says_when_yahoo_failed_and_what_was_cached_before(updated, expected):
+    summary = cache.FetchSummary(
+        source="yahoo",
+        updated=updated,
+        rows_added=7 if updated else 0,
+        live_failed="Yahoo Finance is rate-limiting requests",
+    )
+    assert cli.fetch_line(summary).startswith(expected)

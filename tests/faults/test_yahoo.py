@@ -173,10 +173,11 @@ def test__pages__yahoo_network_error_builds_from_the_cache(case: Case, yahoo):
         done,
         "Yahoo Finance is unreachable (ConnectionError: HTTPSConnectionPool(host='query2.finance"
         ".yahoo.com'",
-        "building from the cached data instead",
+        "using the cached data instead",
         recorded=0,
         like_reference=False,
     )
+    assert "fetch: yahoo failed, cache used as is;" in done.stdout, done.stdout
     assert case.snapshot().cache == case.before.cache
 
 
@@ -207,7 +208,7 @@ def test__pages__yahoo_rate_limit_builds_from_the_cache_after_backing_off(case: 
     done = yahoo(download)
     case.expect_ok(
         done,
-        "Yahoo Finance is rate-limiting requests; building from the cached data instead",
+        "Yahoo Finance is rate-limiting requests; using the cached data instead",
         recorded=0,
         like_reference=False,
     )
