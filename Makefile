@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 LOCK ?= requirements.lock
-# Extra options for `python -m generator site` (e.g. SITE_ARGS="--as-of 2025-12-05").
+# Extra options for the generator commands of site, site-replay, pages, fetch and site-zensical
+# (e.g. SITE_ARGS="--as-of 2025-12-05").
 SITE_ARGS ?=
 # Extra options for pytest (e.g. PYTEST_ARGS="-k archive -x").
 PYTEST_ARGS ?=
