@@ -17,9 +17,9 @@ from urllib.parse import urlparse
 
 import feedparser
 import pytest
-from bs4 import BeautifulSoup
 
 from tests.conftest import SHARED_PRICES, needs_shared, run_cli
+from tests.site_checks import offsite_references, soup
 
 AS_OF = "2026-02-20"
 SITE_URL = "https://altseason.example.org/watch/"
@@ -50,10 +50,6 @@ def built(tmp_path_factory) -> dict[str, Path]:
     assert result.returncode == 0, result.stderr
     dirs["stdout"] = result.stdout
     return dirs
-
-
-def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
 def latest(built) -> dict:
@@ -165,20 +161,21 @@ def test__api__files_agree(built):
     assert records[-1]["signal"] in badge and badge.startswith("<svg")
 
 
+def test__offsite_references__catches_what_loads_from_another_host(tmp_path):
+    (tmp_path / "index.html").write_text(
+        f'<link rel="canonical" href="{SITE_URL}"><link rel="stylesheet" href="assets/a.css">'
+        '<script src="https://cdn.example.com/vega.js"></script>'
+        '<img src="//img.example.com/x.png">',
+        encoding="utf-8",
+    )
+    assert offsite_references(tmp_path, SITE_URL) == [
+        "index.html: <script src=https://cdn.example.com/vega.js>",
+        "index.html: <img src=//img.example.com/x.png>",
+    ]
+
+
 def test__pages__nothing_loads_from_another_host(built):
-    site = built["site"]
-    offenders = []
-    for page in site.rglob("*.html"):
-        doc = soup(page)
-        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
-            for element in doc.find_all(tag):
-                url = element.get(attr)
-                if not url:
-                    continue
-                host = urlparse(url).netloc
-                own = url.startswith(SITE_URL) and tag == "link"  # canonical / alternate
-                if host and not own:
-                    offenders.append(f"{page.relative_to(site)}: <{tag} {attr}={url}>")
+    offenders = offsite_references(built["site"], SITE_URL)
     assert not offenders, offenders[:10]
 
 

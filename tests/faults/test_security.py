@@ -14,7 +14,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import feedparser
 import pytest
@@ -22,6 +21,7 @@ from bs4 import BeautifulSoup
 
 from generator.config import DEFAULT_CONFIG
 from tests.faults.conftest import LEDGER, NEXT_AS_OF, SEED_AS_OF, World, cli, dirs_args
+from tests.site_checks import offsite_references, soup
 
 NAME = "Doge <script>alert(1)</script> & Co"
 SENTENCE = 'Off, he said "><script>alert(2)</script> & left <b>bold</b>.'
@@ -58,10 +58,6 @@ def hostile(world: World, tmp_path_factory) -> Built:
     assert done.returncode == 0, done.stderr
     post = site / "blog" / SEED_AS_OF.replace("-", "/") / "weekly-verdict" / "index.html"
     return Built(site, post)
-
-
-def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
 def injected_scripts(page: BeautifulSoup) -> list[str]:
@@ -116,15 +112,4 @@ def test__feeds__sentence_from_the_ledger_is_text_not_markup(hostile: Built):
 
 
 def test__pages__nothing_loads_from_another_host(hostile: Built):
-    offenders = []
-    for page in sorted(hostile.site.rglob("*.html")):
-        doc = soup(page)
-        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
-            for element in doc.find_all(tag):
-                url = element.get(attr)
-                if not url:
-                    continue
-                own = url.startswith(SITE_URL) and tag == "link"  # canonical, alternate feeds
-                if urlparse(url).netloc and not own:
-                    offenders.append(f"{page.relative_to(hostile.site)}: <{tag} {attr}={url}>")
-    assert offenders == []
+    assert offsite_references(hostile.site, SITE_URL) == []
