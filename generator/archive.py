@@ -10,22 +10,53 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import filelock
+import jsonschema
 
 from generator import fsio
 from generator.errors import LedgerError
-from generator.verdict import SIGNALS
+from generator.verdict import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
 LEDGER_FILE = "verdicts.jsonl"
 LOCK_FILE = ".altseason.lock"
-REQUIRED_KEYS = ("week_ending", "signal", "rut", "alts", "source", "methodology", "sentence")
+# The published contract for one record (ARCHITECTURE.md, "The verdict record"); the site
+# publishes it as api/verdict.schema.json.
+SCHEMA_PATH = Path(__file__).with_name("verdict.schema.json")
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def schema_problem(record: Any) -> str | None:
+    """Why `record` is not a verdict record of the current schema version, or None if it is."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    version = record.get("schema_version")
+    if version != SCHEMA_VERSION:
+        return (
+            f"schema_version {version!r} is not one this generator reads ({SCHEMA_VERSION})"
+            if "schema_version" in record
+            else "no schema_version"
+        )
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "the record"
+    return f"{where}: {error.message}"
 
 
 def ledger_path(data_dir: Path) -> Path:
@@ -108,8 +139,12 @@ def read_ledger(path: Path) -> list[dict]:
             raise LedgerError(
                 f"{where}: not valid JSON ({exc.msg}); the ledger was left as it is"
             ) from exc
-        if not isinstance(record, dict) or any(k not in record for k in REQUIRED_KEYS):
-            raise LedgerError(f"{where}: not a verdict record (needs {', '.join(REQUIRED_KEYS)})")
+        problem = schema_problem(record)
+        if problem is not None:
+            raise LedgerError(
+                f"{where}: does not match the verdict schema ({problem}); "
+                "the ledger was left as it is"
+            )
         week = record["week_ending"]
         try:
             # Weeks are compared as text, so only the YYYY-MM-DD form will do (Python also
@@ -118,8 +153,6 @@ def read_ledger(path: Path) -> list[dict]:
                 raise ValueError(week)
         except (TypeError, ValueError) as exc:
             raise LedgerError(f"{where}: week_ending {week!r} is not a YYYY-MM-DD date") from exc
-        if record["signal"] not in SIGNALS:
-            raise LedgerError(f"{where}: signal {record['signal']!r} is not one of {SIGNALS}")
         if previous is not None and week <= previous:
             problem = "appears twice" if week == previous else f"comes after {previous}"
             raise LedgerError(f"{where}: week {week} {problem}; weeks must be in order, once each")
@@ -139,6 +172,11 @@ def append(path: Path, records: list[dict], new: list[dict]) -> int:
         return 0
     newest = records[-1]["week_ending"] if records else ""
     for record in new:
+        problem = schema_problem(record)
+        if problem is not None:  # a bug in this generator, never a reason to write
+            raise LedgerError(
+                f"{path}: refusing to record week {record.get('week_ending')}: {problem}"
+            )
         if record["week_ending"] <= newest:
             raise LedgerError(
                 f"{path}: refusing to record week {record['week_ending']} again or out of order "

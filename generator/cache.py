@@ -373,12 +373,19 @@ def _refresh_extras(
     """Fear & Greed (replay folder, or alternative.me live) and CoinGecko totals (replay only)."""
     fear_greed = total_mcap = None
     if prices_from is not None:
+        # A replay folder's context series sit beside it or in its parent (an export's layout:
+        # coingecko/), or in the parent's extra/ (a data folder's layout, so a copy of `data/`
+        # replays as it was recorded). The first file found wins.
         for folder in (Path(prices_from), Path(prices_from).parent):
-            if fear_greed is None and (folder / FEAR_GREED_FILE).is_file():
-                fear_greed = read_fear_greed_csv(folder / FEAR_GREED_FILE)
-            candidate = folder / "coingecko" / TOTAL_MCAP_FILE
-            if total_mcap is None and candidate.is_file():
-                total_mcap = read_total_mcap_csv(candidate)
+            for sub in (folder, folder / "extra"):
+                if fear_greed is None and (sub / FEAR_GREED_FILE).is_file():
+                    fear_greed = read_fear_greed_csv(sub / FEAR_GREED_FILE)
+            for candidate in (
+                folder / "coingecko" / TOTAL_MCAP_FILE,
+                folder / "extra" / TOTAL_MCAP_FILE,
+            ):
+                if total_mcap is None and candidate.is_file():
+                    total_mcap = read_total_mcap_csv(candidate)
     elif not no_network:
         try:
             fear_greed = fetch_fear_greed_live()

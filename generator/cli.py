@@ -45,7 +45,7 @@ def today_utc() -> dt.date:
 
 
 def common_options(command: Callable) -> Callable:
-    """The options every command takes (DESIGN.md), declared once."""
+    """The options every command takes (ARCHITECTURE.md, "Command line"), declared once."""
     options = [
         click.option(
             "--prices-dir",

@@ -37,7 +37,6 @@ class Config:
     site_title: str
     site_description: str
     russell: Symbol
-    iwm: Symbol
     vix: Symbol
     btc: Symbol
     eth: Symbol
@@ -46,7 +45,7 @@ class Config:
     @property
     def symbols(self) -> tuple[Symbol, ...]:
         """Every configured series, benchmarks first."""
-        return (self.russell, self.iwm, self.vix, self.btc, self.eth, *self.basket)
+        return (self.russell, self.vix, self.btc, self.eth, *self.basket)
 
     @property
     def required(self) -> tuple[Symbol, ...]:
@@ -112,7 +111,7 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: missing section(s) {', '.join(missing)}")
     symbols = raw["symbols"]
     named = {}
-    for key in ("russell", "iwm", "vix", "btc", "eth"):
+    for key in ("russell", "vix", "btc", "eth"):
         if key not in symbols:
             raise ConfigError(f"{path}: missing [symbols.{key}]")
         named[key] = _symbol(key, symbols[key], f"{path} [symbols.{key}]", "equity")

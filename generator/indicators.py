@@ -1,7 +1,8 @@
 """Indicators: pure functions of daily or weekly series. No IO, no clock, no globals.
 
 Every function is causal: a row for day or week T depends only on data dated on or before T.
-That is what makes a backfilled week identical to one recorded live (DESIGN.md, point in time).
+That is what makes a backfilled week identical to one recorded live (ARCHITECTURE.md, "Point
+in time").
 """
 
 from __future__ import annotations

@@ -284,7 +284,7 @@ CSV_COLUMNS = (
     ("eth_btc_trend", lambda r: r["alts"]["eth_btc_trend"]),
     ("fear_greed", lambda r: r["sentiment"]["fear_greed"]),
     ("vix", lambda r: r["sentiment"]["vix"]),
-    ("corr_52w", lambda r: r["comovement"]["corr_52w"]),
+    ("comovement_corr", lambda r: r["comovement"]["corr"]),
     ("methodology", lambda r: r["methodology"]),
     ("sentence", lambda r: r["sentence"]),
 )
@@ -356,6 +356,7 @@ def write_site_files(
     # API files.
     writer.text("api/latest.json", pretty_json(latest))
     writer.text("api/verdicts.json", pretty_json(records))
+    writer.bytes("api/verdict.schema.json", archive.SCHEMA_PATH.read_bytes())
     writer.text("api/verdicts.csv", verdicts_csv(records))
     writer.text("api/evidence.json", pretty_json(evidence))
     writer.text("api/badge.svg", templating.render("badge.svg.xml.j2", v=latest))

@@ -128,7 +128,7 @@ def _show(value: float) -> str:
 
 
 def read_price_csv(path: Path, symbol: str, today: dt.date, spike_factor: float) -> pd.DataFrame:
-    """Read and validate one `<SYMBOL>.csv` in the price-cache format (DESIGN.md)."""
+    """Read and validate one `<SYMBOL>.csv` in the price-cache format (ARCHITECTURE.md)."""
     where = str(path)
     try:
         raw = path.read_bytes()
@@ -495,7 +495,7 @@ def _mentions(errors: list[str], words: tuple[str, ...]) -> bool:
 def network_unreachable_error(reason: str) -> NetworkUnreachable:
     return NetworkUnreachable(
         f"Yahoo Finance is unreachable ({reason}) and nothing is cached; "
-        "to run offline, pass --prices-dir DIR --offline (e.g. ../shared/data/prices)"
+        "to run offline, pass --prices-dir DIR --offline (e.g. the repository's data/prices)"
     )
 
 

@@ -1,11 +1,11 @@
 """The weekly verdict: one record per complete week, with the checks behind it.
 
-Signals (DESIGN.md): ON = the Russell 2000 confirmed above its reference and altcoins confirming;
-ARMED = confirmed, altcoins not yet; WATCH = approaching or testing the reference; OFF = neither
-(or a breakout that failed); UNKNOWN = an input the signal needs is missing or stale that week.
-Altcoins "confirm" when the basket closes above both its fast and slow moving averages. The
-other checks (season index, ETH/BTC, Fear & Greed, VIX, co-movement) are context: shown, never
-deciding.
+Signals (ARCHITECTURE.md, "The verdict record"): ON = the Russell 2000 confirmed above its
+reference and altcoins confirming; ARMED = confirmed, altcoins not yet; WATCH = approaching or
+testing the reference; OFF = neither (or a breakout that failed); UNKNOWN = an input the signal
+needs is missing or stale that week. Altcoins "confirm" when the basket closes above both its
+fast and slow moving averages. The other checks (season index, ETH/BTC, Fear & Greed, VIX,
+co-movement) are context: shown, never deciding.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from generator.config import Config
 from generator.indicators import fear_greed_label
 
 SIGNALS = ("OFF", "WATCH", "ARMED", "ON", "UNKNOWN")
+# The version of the verdict record (generator/verdict.schema.json). A change to the record's
+# shape gets a new version; the ledger keeps old records as they were written.
+SCHEMA_VERSION = 1
 CHECK_IDS = (
     "rut_confirmed",
     "rut_near",
@@ -85,7 +88,6 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         "basket_ma_slow": _num(row["basket_ma_slow"]),
         "basket_vs_ma_fast_pct": fast,
         "basket_vs_ma_slow_pct": slow,
-        "basket_vs_ma_pct": slow,
         "confirming": alts_confirming,
         "season_index": season,
         "season_members": int(row["season_members"]),
@@ -103,7 +105,7 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         "vix": _num(row["vix"]),
     }
     corr = _num(row["corr_52w"], 3)
-    comovement = {"corr_52w": corr}
+    comovement = {"corr": corr, "window_weeks": int(co_cfg["window_weeks"])}
     near = None if state is None else state in ("approaching", "testing", "confirmed")
     checks = [
         _check(
@@ -153,6 +155,7 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
     week_day = week.date().isoformat()
     signal, missing = decide(state, alts_confirming, newest, week_day)
     record = {
+        "schema_version": SCHEMA_VERSION,
         "week_ending": week.date().isoformat(),
         "signal": signal,
         "rut": rut,

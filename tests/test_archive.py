@@ -1,5 +1,5 @@
 """The ledger (generator.archive): strict reading, append-only writing, which weeks a run records,
-and fault tests through the real CLI on a small replay cut from ../shared/data/prices."""
+and fault tests through the real CLI on a small replay cut from the committed data/prices."""
 
 from __future__ import annotations
 
@@ -19,18 +19,19 @@ from generator.config import load_config
 from generator.errors import LedgerError
 from generator.indicators import compute_weekly
 from generator.verdict import build_verdict
-from tests.conftest import ROOT, SHARED_PRICES, needs_shared, run_cli
+from tests.conftest import REPLAY_PRICES, ROOT, run_cli
+
+# A real record (the committed ledger's newest) to re-date: the schema allows nothing less.
+TEMPLATE = json.loads((ROOT / "data" / "verdicts.jsonl").read_text("utf-8").splitlines()[-1])
 
 
 def record(week: str, signal: str = "OFF", **extra) -> dict:
-    """The smallest line read_ledger accepts."""
+    """A verdict record the schema accepts, for `week` with `signal`."""
     return {
+        **TEMPLATE,
         "week_ending": week,
         "signal": signal,
-        "rut": {"close": 1.0},
-        "alts": {},
         "source": "live",
-        "methodology": "test",
         "sentence": f"{signal} on {week}.",
         **extra,
     }
@@ -69,19 +70,47 @@ def test__read_ledger__reads_every_record_in_order(tmp_path):
         ([*GOOD], False, r"line 3: truncated"),
         ([GOOD[0], GOOD[0], GOOD[1]], True, r"line 2: week 2024-01-05 appears twice"),
         ([GOOD[0], GOOD[2], GOOD[1]], True, r"line 3: week 2024-01-12 comes after 2024-01-19"),
-        ([GOOD[0], dumps(record("2024-01-12", "MAYBE"))], True, r"line 2: signal 'MAYBE'"),
-        (['["not", "a", "record"]'], True, r"line 1: not a verdict record"),
+        (
+            [GOOD[0], dumps(record("2024-01-12", "MAYBE"))],
+            True,
+            r"line 2: does not match the verdict schema \(signal: 'MAYBE' is not one of",
+        ),
+        (['["not", "a", "record"]'], True, r"line 1: does not match .* \(not a JSON object\)"),
         (
             [dumps({k: v for k, v in record("2024-01-05").items() if k != "sentence"})],
             True,
-            r"line 1: not a verdict record",
+            r"line 1: does not match the verdict schema \(the record: 'sentence' is a required",
+        ),
+        (
+            [dumps(record("2024-01-05", schema_version=2))],
+            True,
+            r"line 1: .*schema_version 2 is not one this generator reads \(1\)",
+        ),
+        (
+            [dumps({k: v for k, v in record("2024-01-05").items() if k != "schema_version"})],
+            True,
+            r"line 1: .*\(no schema_version\)",
+        ),
+        (
+            [dumps(record("2024-01-05", extra_field=1))],
+            True,
+            r"line 1: .*\(the record: Additional properties are not allowed \('extra_field'",
+        ),
+        (
+            [dumps(record("2024-01-05", rut={**TEMPLATE["rut"], "close": "2,663.78"}))],
+            True,
+            r"line 1: .*\(rut/close: '2,663.78' is not of type 'number', 'null'\)",
         ),
         (
             [dumps(record("last friday"))],
             True,
-            r"line 1: week_ending 'last friday' is not a YYYY-MM-DD date",
+            r"line 1: .*\(week_ending: 'last friday' does not match",
         ),
-        ([GOOD[0], dumps(record("20240112"))], True, r"line 2: week_ending '20240112'"),
+        (
+            [GOOD[0], dumps(record("20240112"))],
+            True,
+            r"line 2: .*\(week_ending: '20240112' does not match",
+        ),
     ],
     ids=[
         "garbage",
@@ -93,6 +122,10 @@ def test__read_ledger__reads_every_record_in_order(tmp_path):
         "bad-signal",
         "not-an-object",
         "missing-key",
+        "unknown-schema-version",
+        "no-schema-version",
+        "unknown-key",
+        "wrong-type",
         "not-a-date",
         "basic-iso-date",
     ],
@@ -119,7 +152,7 @@ def test__read_ledger__not_utf8_is_an_error(tmp_path):
 def test__append__writes_the_old_bytes_then_the_new_lines(tmp_path):
     path = tmp_path / "verdicts.jsonl"
     old = write_lines(path, GOOD[:2])
-    new = [record("2024-01-19", "WATCH", extra={"b": 1, "a": [1.5, None]}), record("2024-01-26")]
+    new = [record("2024-01-19", "WATCH", missing=[]), record("2024-01-26")]
     assert append(path, read_ledger(path), new) == 2
     expected = (
         old
@@ -221,7 +254,7 @@ def test__weeks_to_record__nothing_when_the_inputs_never_allow_a_verdict():
 
 # --- Fault tests through the CLI on a small replay ----------------------------------------------
 
-# The small replay: every shared price file cut to 2017-06-01 .. 2019-09-30. In it the Russell
+# The small replay: every committed price file cut to 2017-06-01 .. 2019-09-30. In it the Russell
 # 2000's reference is its 2018-08-31 close (1740.75; the 20% drawdown came in December 2018)
 # and the basket's 50-week average exists by then, so `pages --as-of 2019-06-30` backfills the
 # 28 weeks 2018-12-21 .. 2019-06-28, all OFF (the index stayed under the 1628.91 approach level).
@@ -231,7 +264,7 @@ SEED_AS_OF, LATER_AS_OF = "2019-06-30", "2019-07-06"
 
 def cut_replay(target: Path) -> Path:
     target.mkdir(parents=True)
-    for source in sorted(SHARED_PRICES.glob("*.csv")):
+    for source in sorted(REPLAY_PRICES.glob("*.csv")):
         lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
         rows = [ln for ln in lines[1:] if SMALL_FIRST <= ln[:10] <= SMALL_LAST]
         if rows:
@@ -247,8 +280,6 @@ def common(data_dir: Path, docs_dir: Path, as_of: str) -> list[str]:
 def seeded(tmp_path_factory) -> Path:
     """A data folder whose cache runs to 2019-09-30 and whose ledger runs to 2019-06-28, and
     the docs folder that run wrote (copy both before changing anything)."""
-    if not (SHARED_PRICES / "^RUT.csv").is_file():
-        pytest.skip(f"real Yahoo history not found at {SHARED_PRICES}")
     base = tmp_path_factory.mktemp("archive")
     replay = cut_replay(base / "replay")
     data, docs = base / "data", base / "docs"
@@ -269,7 +300,6 @@ def scratch(seeded: Path, tmp_path: Path, ledger: bool = True) -> tuple[Path, Pa
     return data, docs
 
 
-@needs_shared
 @pytest.mark.parametrize("fault", ["garbage", "truncated"])
 def test__pages__corrupt_ledger_exits_1_naming_the_line_and_leaves_it(seeded, tmp_path, fault):
     data, docs = scratch(seeded, tmp_path)
@@ -302,7 +332,6 @@ def recompute(data_dir: Path, week: str) -> dict:
     return build_verdict(pd.Timestamp(week), weekly.loc[pd.Timestamp(week)], config, "backfill")
 
 
-@needs_shared
 def test__pages__a_revised_price_does_not_change_a_recorded_week(seeded, tmp_path):
     """The Russell 2000's close on 2019-03-15 (1553.54, OFF) is revised to 1700 in the cache:
     recomputed, that week would now be WATCH, but its recorded line stays as it was; the next
@@ -337,7 +366,6 @@ def test__pages__a_revised_price_does_not_change_a_recorded_week(seeded, tmp_pat
     ]
 
 
-@needs_shared
 def test__pages__two_runs_at_once_leave_one_valid_ledger(seeded, tmp_path):
     """Two `pages` runs on one data folder with an empty ledger: the lock makes one backfill
     and the other find the weeks recorded; the ledger equals a single run's, byte for byte."""

@@ -73,7 +73,7 @@ def test__refresh__replay_caches_every_symbol_byte_for_byte(tmp_path, config):
         assert cached_file(tmp_path / "data", s.symbol).read_text() == price_text(config, s)
     assert summary.source == "replay"
     assert summary.updated == [s.symbol for s in config.symbols]
-    assert summary.rows_added == 3 * 16 + 4 * 22  # 16 sessions, 22 days through 03-22
+    assert summary.rows_added == 2 * 16 + 4 * 22  # 16 sessions, 22 days through 03-22
     assert summary.newest == {
         "^RUT": AS_OF,
         "^VIX": AS_OF,
@@ -110,7 +110,7 @@ def test__refresh__fetched_rows_override_overlapping_cached_rows(tmp_path, confi
     expected = closes(config, btc, days[:10]) + closes(config, btc, days[10:], bump=1.0)
     assert frame.index.equals(days.rename("date"))
     assert frame["close"].tolist() == expected
-    assert summary.rows_added == 3 * 5 + 4 * 7  # only the week after 03-15 is new
+    assert summary.rows_added == 2 * 5 + 4 * 7  # only the week after 03-15 is new
 
 
 def test__refresh__merged_series_is_validated_before_writing(tmp_path, config):
@@ -150,7 +150,7 @@ def corrupted(text: str, kind: str) -> bytes:
         # ^RUT is read first, XRP-USD last: by then every other symbol is merged in memory.
         ("^RUT", "duplicate", "line 4: duplicate date 2024-03-04"),
         ("XRP-USD", "garbage-row", "line 24: date 'not' is not YYYY-MM-DD"),
-        ("XRP-USD", "negative", "line 22: close on 2024-03-21 is -75, not a positive number"),
+        ("XRP-USD", "negative", "line 22: close on 2024-03-21 is -65, not a positive number"),
         ("BTC-USD", "binary", ": not a UTF-8 text CSV"),
     ],
 )
@@ -276,8 +276,8 @@ def test__refresh__cached_symbol_the_source_no_longer_has_is_a_warning(tmp_path,
 
 
 def test__refresh__replay_takes_fear_greed_from_the_folders_parent(tmp_path, config):
-    replay = write_replay(tmp_path / "shared" / "prices", config)
-    (tmp_path / "shared" / "fear_greed.csv").write_text(
+    replay = write_replay(tmp_path / "export" / "prices", config)
+    (tmp_path / "export" / "fear_greed.csv").write_text(
         "date,value\n2024-03-21,70\n2024-03-22,72\n2024-03-23,75\n"
     )
     summary = refresh(config, tmp_path / "data", replay)
@@ -311,7 +311,7 @@ def test__refresh__yahoo_first_fetch_caches_full_history(tmp_path, config, fear_
     source, fake, _ = yahoo(config)
     summary = refresh(config, tmp_path / "data", yahoo=source)
     assert fake.symbols_called() == [
-        ["^RUT", "IWM", "^VIX"],
+        ["^RUT", "^VIX"],
         ["BTC-USD", "ETH-USD", "BNB-USD", "XRP-USD"],
     ]
     assert all(kwargs["period"] == "max" for _, kwargs in fake.calls)
@@ -319,7 +319,7 @@ def test__refresh__yahoo_first_fetch_caches_full_history(tmp_path, config, fear_
     assert frame["close"].tolist() == closes(
         config, config.russell, bar_days(config.russell, START, AS_OF)
     )
-    assert summary.source == "yahoo" and len(summary.updated) == 7
+    assert summary.source == "yahoo" and len(summary.updated) == 6
     assert fear_greed_calls == [20.0]
     assert summary.warnings == [
         "alternative.me Fear & Greed API unreachable (test); "
@@ -347,7 +347,7 @@ def test__refresh__yahoo_is_incremental_from_the_newest_cached_day_minus_the_ove
     assert frame["close"].tolist() == closes(config, btc, days[:4]) + closes(
         config, btc, days[4:], bump=1.0
     )
-    assert summary.rows_added == 3 * 5 + 4 * 7
+    assert summary.rows_added == 2 * 5 + 4 * 7
 
 
 def test__refresh__yahoo_unreachable_with_nothing_cached_says_how_to_run_offline(
@@ -364,7 +364,7 @@ def test__refresh__yahoo_unreachable_with_nothing_cached_says_how_to_run_offline
     assert "nothing is cached" in message
     assert "--prices-dir DIR --offline" in message
     assert "\n" not in message
-    assert fake.symbols_called() == [["^RUT", "IWM", "^VIX"]] * 3  # crypto never asked
+    assert fake.symbols_called() == [["^RUT", "^VIX"]] * 3  # crypto never asked
     assert sleep.waits == [2.0, 4.0]
     assert tree_bytes(tmp_path / "data") == {}
     assert fear_greed_calls == []
@@ -384,7 +384,7 @@ def test__refresh__yahoo_unreachable_with_a_cache_falls_back_and_touches_nothing
     )
     assert summary.updated == [] and summary.missing == {}
     assert summary.newest["^RUT"] == dt.date(2024, 3, 15)
-    assert fake.symbols_called() == [["^RUT", "IWM", "^VIX"]] * 3
+    assert fake.symbols_called() == [["^RUT", "^VIX"]] * 3
     assert tree_bytes(data) == before
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED_PRICES, needs_shared, run_cli, tree_bytes
+from conftest import REPLAY_PRICES, run_cli, tree_bytes
 from fake_yfinance import DNS, FakeDownload, SleepRecorder, forbid_network
 from price_tables import HEADER, write_replay
 
@@ -68,7 +68,7 @@ def test__fetch__replay_caches_every_configured_symbol_with_a_summary_line(tmp_p
     assert (tmp_path / "data" / "prices" / "^RUT.csv").read_text() == (
         replay / "^RUT.csv"
     ).read_text()
-    rows = 3 * 16 + (len(CONFIG.symbols) - 3) * 22
+    rows = 2 * 16 + (len(CONFIG.symbols) - 2) * 22
     newest = "^RUT 2024-03-22, ^VIX 2024-03-22, BTC-USD 2024-03-22, ETH-USD 2024-03-22, basket"
     assert done.stdout.startswith(
         f"fetch: {len(CONFIG.symbols)} file(s) updated, {rows} row(s) added from replay; "
@@ -152,7 +152,7 @@ def swap_lines(line_no: int) -> Callable[[Path], None]:
             edit_row(5, "-52"),
             " line 5: close on 2024-03-04 is -52, not a positive number",
         ),
-        ("IWM", duplicate_line(3), " line 4: duplicate date 2024-03-04"),
+        ("^VIX", duplicate_line(3), " line 4: duplicate date 2024-03-04"),
         (
             "^VIX",
             swap_lines(6),
@@ -256,7 +256,7 @@ def test__fetch__yahoo_unreachable_with_nothing_cached_says_how_to_run_offline(
     )
     assert line.endswith(
         "and nothing is cached; to run offline, pass --prices-dir DIR --offline "
-        "(e.g. ../shared/data/prices)"
+        "(e.g. the repository's data/prices)"
     )
     assert "Traceback" not in done.stderr
     assert len(unreachable_yahoo.calls) == 3  # the equity batch and its two retries only
@@ -274,14 +274,13 @@ def test__fetch__verbose_shows_yfinances_own_messages(tmp_path, unreachable_yaho
     assert done.stderr.splitlines()[-1].startswith("error: Yahoo Finance is unreachable (")
 
 
-# --- Real history from ../shared/data -------------------------------------------------------------
+# --- Real history from the committed data/ --------------------------------------------------------
 
 
-@needs_shared
 @pytest.mark.replay
 def test__fetch__real_replay_caches_every_symbol_and_the_november_2021_high(tmp_path):
     done = run_cli(
-        "fetch", "--prices-dir", str(SHARED_PRICES), "--offline", "--data-dir", str(tmp_path)
+        "fetch", "--prices-dir", str(REPLAY_PRICES), "--offline", "--data-dir", str(tmp_path)
     )
     assert done.returncode == 0, done.stderr
     prices = tmp_path / "prices"
@@ -294,10 +293,9 @@ def test__fetch__real_replay_caches_every_symbol_and_the_november_2021_high(tmp_
     assert done.stdout.startswith(f"fetch: {len(CONFIG.symbols) + 2} file(s) updated, ")
 
 
-@needs_shared
 @pytest.mark.replay
 def test__fetch__real_replay_second_identical_fetch_changes_no_byte(tmp_path):
-    args = ("fetch", "--prices-dir", str(SHARED_PRICES), "--offline", "--data-dir", str(tmp_path))
+    args = ("fetch", "--prices-dir", str(REPLAY_PRICES), "--offline", "--data-dir", str(tmp_path))
     assert run_cli(*args).returncode == 0
     before = tree_bytes(tmp_path)
     mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.csv")}

@@ -205,4 +205,3 @@ def test__weekly_panel__one_close_per_symbol_per_complete_week():
     assert panel["BTC-USD"].tolist() == [60004.0, 60010.0]
     assert panel[config.basket[0].symbol].iloc[0] == 9.0
     assert np.isnan(panel[config.basket[0].symbol].iloc[1])
-    assert panel["IWM"].isna().all()  # nothing cached: unknown, not an error

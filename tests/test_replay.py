@@ -1,6 +1,6 @@
-"""Replay tier: the signal engine on the real history in ../shared/data/prices.
+"""Replay tier: the signal engine on the real history committed in data/prices.
 
-The shared prices are fetched once per module into a temporary data folder (the generator's own
+The committed prices are fetched once per module into a temporary data folder (the generator's own
 `fetch --prices-dir ... --offline`), and verdicts are computed with the library, exactly as
 `pages` computes them: load_market_data(as_of) -> weekly_panel -> compute_weekly -> build_verdict.
 Every number asserted here was first checked against the raw CSV (see `raw_closes`).
@@ -23,11 +23,11 @@ from generator import cache as price_cache
 from generator.config import load_config
 from generator.indicators import compute_weekly
 from generator.verdict import build_verdict
-from tests.conftest import SHARED_PRICES, needs_shared, run_cli
+from tests.conftest import DATA_END, REPLAY_PRICES, run_cli
 
-pytestmark = [needs_shared, pytest.mark.replay]
+pytestmark = [pytest.mark.replay]
 
-REPLAY_END = dt.date(2026, 2, 23)  # the newest ^RUT bar in the shared data
+REPLAY_END = dt.date.fromisoformat(DATA_END)  # the newest ^RUT bar in the committed data
 
 
 def today() -> dt.date:
@@ -36,10 +36,10 @@ def today() -> dt.date:
 
 @pytest.fixture(scope="module")
 def replay_data(tmp_path_factory) -> Path:
-    """A data folder holding the whole shared history, fetched by the generator itself."""
+    """A data folder holding the whole committed history, fetched by the generator itself."""
     data = tmp_path_factory.mktemp("replay") / "data"
     result = run_cli(
-        "fetch", "--prices-dir", str(SHARED_PRICES), "--offline",
+        "fetch", "--prices-dir", str(REPLAY_PRICES), "--offline",
         "--data-dir", str(data), "--as-of", REPLAY_END.isoformat(),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -63,8 +63,8 @@ def verdict_for(data_dir: Path, week: str, as_of: dt.date = REPLAY_END) -> dict:
 
 @cache
 def raw_closes(symbol: str = "^RUT") -> dict[str, float]:
-    """Daily closes straight from the shared CSV, without the generator: the cross-check."""
-    with (SHARED_PRICES / f"{symbol}.csv").open(newline="", encoding="utf-8") as handle:
+    """Daily closes straight from the committed CSV, without the generator: the cross-check."""
+    with (REPLAY_PRICES / f"{symbol}.csv").open(newline="", encoding="utf-8") as handle:
         return {row["date"]: float(row["close"]) for row in csv.DictReader(handle)}
 
 

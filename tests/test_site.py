@@ -18,13 +18,13 @@ from urllib.parse import urlparse
 import feedparser
 import pytest
 
-from tests.conftest import SHARED_PRICES, needs_shared, run_cli
+from tests.conftest import REPLAY_PRICES, run_cli
 from tests.site_checks import offsite_references, soup
 
 AS_OF = "2026-02-20"
 SITE_URL = "https://altseason.example.org/watch/"
 
-pytestmark = [needs_shared, pytest.mark.build]
+pytestmark = [pytest.mark.build]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
     result = run_cli(
         "site",
         "--prices-dir",
-        str(SHARED_PRICES),
+        str(REPLAY_PRICES),
         "--offline",
         "--as-of",
         AS_OF,

@@ -171,7 +171,7 @@ def test__build_verdict__on(config):
     assert v["alts"]["eth_btc"] == 0.037123
     assert v["alts"]["eth_btc_trend"] == "up"
     assert v["sentiment"] == {"fear_greed": 78, "fear_greed_label": "Extreme Greed", "vix": 13.5}
-    assert v["comovement"] == {"corr_52w": 0.457}
+    assert v["comovement"] == {"corr": 0.457, "window_weeks": 52}
     assert [c["id"] for c in v["checks"]] == list(CHECK_IDS)
     assert checks(v) == {
         "rut_confirmed": "pass",

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SHARED_PRICES, needs_shared, run_cli
+from tests.conftest import REPLAY_PRICES, ROOT, run_cli
 
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.y*ml"))
@@ -555,7 +555,6 @@ def test__weekly_push__refuses_a_ref_that_is_not_a_branch(repo, tmp_path):
     assert result.returncode == 1 and "branch" in result.stderr
 
 
-@needs_shared
 @needs_git
 @needs_bash
 @pytest.mark.replay
@@ -567,7 +566,7 @@ def test__weekly_commit__replayed_weeks_commit_once(repo, tmp_path):
     shutil.rmtree(repo / "data" / "prices")  # the fixture's placeholder, not a real cache
 
     def fetch(as_of: str) -> None:
-        args = ("--prices-dir", str(SHARED_PRICES), "--offline", "--as-of", as_of)
+        args = ("--prices-dir", str(REPLAY_PRICES), "--offline", "--as-of", as_of)
         result = run_cli("fetch", *args, "--data-dir", data)
         assert result.returncode == 0, result.stderr
 

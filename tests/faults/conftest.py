@@ -3,8 +3,8 @@
 The world is built once per session, because a cold `pages` renders every chart (that is what
 costs time), and copied for each case:
 
-- `source`: ../shared/data cut to 2017-06-01 .. 2019-09-30 (the cut tests/test_archive.py
-  uses): `source/prices/<SYMBOL>.csv` and `source/fear_greed.csv`, the shared layout;
+- `source`: the committed data/ cut to 2017-06-01 .. 2019-09-30 (the cut tests/test_archive.py
+  uses): `source/prices/<SYMBOL>.csv` and `source/fear_greed.csv`, a replay folder's layout;
 - `base`: the data folder after `pages --as-of SEED_AS_OF` (a price cache through that day and a
   ledger of the 7 weeks 2018-12-21 .. 2019-02-01) and the docs folder that run wrote;
 - `reference`: `base` after one good `pages --as-of NEXT_AS_OF`, which records the week ending
@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from generator import pages
-from tests.conftest import ROOT, SHARED, tree_bytes
+from tests.conftest import REPLAY_FEAR_GREED, REPLAY_PRICES, ROOT, tree_bytes
 
 FIRST_DAY, LAST_DAY = "2017-06-01", "2019-09-30"
 SEED_AS_OF = "2019-02-01"  # the base ledger's newest week
@@ -161,14 +161,14 @@ def site_tree(folder: Path) -> dict[str, bytes]:
 
 
 def cut_source(target: Path) -> Path:
-    """../shared/data cut to FIRST_DAY .. LAST_DAY, in the same layout."""
+    """The committed data/ cut to FIRST_DAY .. LAST_DAY, in a replay folder's layout:
+    `prices/<SYMBOL>.csv` and `fear_greed.csv` beside them."""
     (target / "prices").mkdir(parents=True)
-    files = [*sorted((SHARED / "prices").glob("*.csv")), SHARED / "fear_greed.csv"]
-    for source in files:
+    files = [(s, f"prices/{s.name}") for s in sorted(REPLAY_PRICES.glob("*.csv"))]
+    for source, rel in [*files, (REPLAY_FEAR_GREED, "fear_greed.csv")]:
         lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
         rows = [ln for ln in lines[1:] if FIRST_DAY <= ln[:10] <= LAST_DAY]
         if rows:
-            rel = source.relative_to(SHARED)
             (target / rel).write_text(lines[0] + "".join(rows), encoding="utf-8")
     return target
 
@@ -210,8 +210,6 @@ class World:
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory) -> World:
-    if not (SHARED / "prices" / "^RUT.csv").is_file():
-        pytest.skip(f"real Yahoo history not found at {SHARED / 'prices'} (../shared is absent)")
     root = tmp_path_factory.mktemp("faults-world")
     source = cut_source(root / "source")
     base_data, base_docs = root / "base" / "data", root / "base" / "docs"

@@ -98,11 +98,11 @@ def test__pages__binary_price_file_exits_1_naming_it(case: Case):
 def test__pages__extra_column_exits_1_naming_it(case: Case):
     """A column the format does not have (Yahoo's `Adj Close`, say) may mean other numbers
     entirely (unadjusted closes), so it is refused rather than guessed at."""
-    path = case.replay / "IWM.csv"
+    path = case.replay / "^VIX.csv"
     header, *body = (line.rstrip("\n") for line in rows(path))
     lines = [header + ",adj close\n", *(row + ",1.0\n" for row in body)]
     path.write_text("".join(lines), encoding="utf-8")
-    case.expect_error(case.run(), 1, f"IWM: {path}: unexpected column(s) adj close")
+    case.expect_error(case.run(), 1, f"^VIX: {path}: unexpected column(s) adj close")
 
 
 def test__pages__nan_close_exits_1_naming_line_and_date(case: Case):

@@ -149,7 +149,7 @@ def test__pages__yahoo_partial_batch_records_the_week_and_names_the_rest(case: C
     """Four symbols fail with yfinance's own message; a fifth comes back as NaN rows only, with
     no message (the padding yfinance gives a ticker that failed silently in a batch). Each
     warning gives that symbol's own reason, never another's."""
-    failing = ("^VIX", "IWM", "XRP-USD", "DOGE-USD")
+    failing = ("^VIX", "XRP-USD", "DOGE-USD")
     download = fake(case, failing=failing)
     download.outcomes["LTC-USD"][0].loc[:] = np.nan
     done = yahoo(download)
