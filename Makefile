@@ -1,9 +1,13 @@
 # Altseason Watch. `make help` lists the targets; the README documents each variable.
-# Every target creates or refreshes the local virtual environment (.venv) from the lock file.
+# Every target creates or refreshes the local virtual environment (.venv) from the lock files:
+# the site's targets install only what runs (requirements.lock), the test and tooling targets
+# add the test tools (requirements-test.lock). Both are hash-checked (--require-hashes), so a
+# package that changed on the index fails the install instead of running.
 
 PYTHON ?= python3
 VENV ?= .venv
 LOCK ?= requirements.lock
+TEST_LOCK ?= requirements-test.lock
 # Extra options for the generator commands of site, site-replay, pages, fetch and site-zensical
 # (e.g. SITE_ARGS="--as-of 2025-12-05").
 SITE_ARGS ?=
@@ -11,19 +15,23 @@ SITE_ARGS ?=
 PYTEST_ARGS ?=
 # Extra options for pip-audit in `make audit` (e.g. AUDIT_ARGS="--vulnerability-service osv").
 AUDIT_ARGS ?=
-# The replay folder of real Yahoo history used by `make seed` and `make site-replay`.
-REPLAY_DIR ?= ../shared/data/prices
+# The replay folder `make site-replay` reads: by default the committed price cache itself.
+REPLAY_DIR ?= data/prices
+# The folder of real history `make seed` re-creates data/ from (no default: name it).
+SEED_DIR ?=
 # The week `make seed` backfills the committed ledger through (the newest week the replay
 # data covers for the Russell 2000).
 SEED_AS_OF ?= 2026-02-20
 
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-runtime
+TEST_STAMP := $(VENV)/.installed-test
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
 # axe-core for the accessibility checks of the browser tests (npm; skipped without npm).
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help venv site site-replay pages fetch seed test lint format lock clean faults audit bench site-zensical
+.PHONY: help venv venv-test site site-replay pages fetch seed test lint format lock clean faults audit bench site-zensical
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -31,10 +39,17 @@ help: ## Show the targets
 
 $(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(PIP_INSTALL) -r $(LOCK)
+	rm -f $(TEST_STAMP)
 	touch $(STAMP)
 
-venv: $(STAMP) ## Create or refresh .venv from the lock file
+$(TEST_STAMP): $(STAMP) $(TEST_LOCK)
+	$(PIP_INSTALL) -r $(TEST_LOCK)
+	touch $(TEST_STAMP)
+
+venv: $(STAMP) ## Create or refresh .venv with what the site needs to build (hash-checked)
+
+venv-test: $(TEST_STAMP) ## The same plus the test tools (pytest, ruff, mypy, playwright, ...)
 
 $(AXE): tests/browser/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
@@ -54,39 +69,45 @@ pages: $(STAMP) ## Fetch, record the week's verdict and write site_docs/ (no MkD
 fetch: $(STAMP) ## Refresh the price cache in data/prices/
 	$(BIN)/python -m generator fetch $(SITE_ARGS)
 
-seed: $(STAMP) ## Re-create the committed data/ from the replay folder (what the weekly job would fetch)
+seed: $(STAMP) ## Re-create the committed data/ from SEED_DIR=<folder of history> (what the weekly job would fetch)
+	@test -n "$(SEED_DIR)" || { echo "make seed: name the history to seed from: make seed SEED_DIR=<folder of <SYMBOL>.csv>" >&2; exit 2; }
+	@test -f "$(SEED_DIR)/^RUT.csv" || { echo "make seed: $(SEED_DIR)/^RUT.csv not found" >&2; exit 2; }
+	@test "$$(realpath "$(SEED_DIR)")" != "$$(realpath data/prices)" || { echo "make seed: SEED_DIR is data/prices itself, which seeding deletes first" >&2; exit 2; }
 	rm -rf data/prices data/extra data/verdicts.jsonl
-	$(BIN)/python -m generator pages --prices-dir $(REPLAY_DIR) --offline --as-of $(SEED_AS_OF)
+	$(BIN)/python -m generator pages --prices-dir $(SEED_DIR) --offline --as-of $(SEED_AS_OF)
 
-bench: $(STAMP) ## Benchmark the weekly job (~6 min; BENCH_ARGS=--full ~25 min); writes bench/results.md
+bench: $(TEST_STAMP) ## Benchmark the weekly job (~6 min; BENCH_ARGS=--full ~25 min); writes bench/results.md
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 site-zensical: $(STAMP) ## Optional: write site_docs/, then build site/ with Zensical (own venv in build/)
 	test -x build/zensical-venv/bin/zensical || { $(PYTHON) -m venv build/zensical-venv && \
-		build/zensical-venv/bin/python -m pip install --quiet --disable-pip-version-check zensical==0.0.73; }
+		build/zensical-venv/bin/python -m pip install --quiet --disable-pip-version-check \
+			--require-hashes --no-deps -r bench/zensical.lock; }
 	$(BIN)/python -m generator pages $(SITE_ARGS)
 	build/zensical-venv/bin/zensical build --strict -f mkdocs.yml
 
-test: $(STAMP) $(AXE) lint ## Run every test but the slow fault cases (lint and format check included)
+test: $(TEST_STAMP) $(AXE) lint ## Run every test but the slow fault cases (lint and format check included)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-faults: $(STAMP) ## Run the whole fault matrix, SIGKILL cases included; ends with a one-line summary
+faults: $(TEST_STAMP) ## Run the whole fault matrix, SIGKILL cases included; ends with a one-line summary
 	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
 
-audit: $(STAMP) ## Check every package pinned in the lock for known vulnerabilities (needs the network)
-	$(BIN)/python scripts/audit.py $(LOCK) $(AUDIT_ARGS)
+audit: $(TEST_STAMP) ## Check every package pinned in the lock for known vulnerabilities (needs the network)
+	$(BIN)/python scripts/audit.py $(TEST_LOCK) $(AUDIT_ARGS)
 
-lint: $(STAMP) ## Ruff lint and format check
+lint: $(TEST_STAMP) ## Ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP) ## Apply ruff's formatting and safe fixes
+format: $(TEST_STAMP) ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml (needs the package index)
-	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o $(LOCK)
+lock: $(STAMP) ## Re-resolve both lock files (with hashes) from pyproject.toml (needs the package index)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes \
+		-c $(LOCK) -o $(TEST_LOCK)
 
 clean: ## Remove the virtual environment, build output and generated pages
 	rm -rf $(VENV) site build .pytest_cache .ruff_cache

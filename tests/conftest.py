@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +30,27 @@ def unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: a tier that cannot run fails instead of skipping)")
     pytest.skip(reason)
+
+
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@functools.cache
+def find_browser() -> str | None:
+    """The first Chromium-family browser on PATH that actually starts: Debian's `chromium`, or
+    the Google Chrome GitHub's ubuntu-24.04 image ships (Ubuntu's `chromium-browser` is often
+    only a wrapper asking for snap, so being on PATH is not enough)."""
+    for name in BROWSER_NAMES:
+        path = shutil.which(name)
+        if path is None:
+            continue
+        try:
+            ran = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if ran.returncode == 0 and ran.stdout.strip():
+            return path
+    return None
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

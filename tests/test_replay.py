@@ -144,21 +144,28 @@ def test__replay__2024_11_29_is_watch_testing_the_zone(replay_data):
     assert "2,434.73" in v["sentence"] and "not yet confirmed" in v["sentence"]
 
 
-def test__replay__2025_12_05_confirms_but_the_basket_is_stale(replay_data):
+def test__replay__2025_12_05_confirms_and_the_alts_do_not_follow(replay_data):
     """The first confirmed breakout above 2442.74: weekly closes of 2500.43 (2025-11-28) and
     2521.48 (2025-12-05) above the zone's top, 2479.38. (An earlier close above it, 2513.47 on
     2025-10-24, was followed by 2479.38 on 2025-10-31, a hair under 2479.3811: no run.) The
-    altcoin data end on 2025-02-19, so ON and ARMED cannot be told apart: UNKNOWN, naming the
-    basket as stale, in every confirmed week through the end of the data."""
+    basket has real closes after 2025-02-19 for 14 of its 18 coins (HBAR, ETC, XMR and MATIC
+    stop there, so they drop out: a stale coin is never carried forward), and it stayed under
+    both averages: ARMED, in every week from the breakout through the end of the data."""
     v = verdict_for(replay_data, "2025-12-05")
-    assert v["signal"] == "UNKNOWN"
+    assert v["signal"] == "ARMED"
     assert v["rut"]["state"] == "confirmed"
     assert v["rut"]["confirmed_on"] == "2025-12-05"
-    assert v["missing"] == [{"input": "basket", "newest": "2025-02-19", "reason": "stale"}]
+    assert v["missing"] == []
+    assert v["alts"]["basket_members"] == 14
+    assert (v["alts"]["basket_vs_ma_fast_pct"], v["alts"]["basket_vs_ma_slow_pct"]) == (
+        -25.01,
+        -21.11,
+    )
+    assert v["alts"]["confirming"] is False
     assert v["sentence"] == (
-        "Unknown: the Russell 2000 has confirmed its breakout above 2,442.74, but the altcoin "
-        "basket has no data for the week ending 2025-12-05 (its newest data is from "
-        "2025-02-19), so we cannot say whether altcoins are following."
+        "Armed: the Russell 2000 has confirmed its breakout above 2,442.74 (its 2021-11-08 "
+        "high), but altcoins are not following yet: the basket is \u221225.0% against its "
+        "20-week and \u221221.1% against its 50-week average."
     )
     weekly = weekly_as_of(replay_data, REPLAY_END)
     after = weekly.loc["2025-12-05":]
@@ -166,8 +173,8 @@ def test__replay__2025_12_05_confirms_but_the_basket_is_stale(replay_data):
     assert (after["rut_state"] == "confirmed").all()
     for week in after.index[1:]:
         later = verdict_for(replay_data, week.date().isoformat())
-        assert later["signal"] == "UNKNOWN"
-        assert later["missing"] == [{"input": "basket", "newest": "2025-02-19", "reason": "stale"}]
+        assert later["signal"] == "ARMED"
+        assert later["alts"]["basket_members"] == 14 and later["missing"] == []
     assert weekly.loc["2025-10-31", "rut_weeks_above_zone"] == 0
     assert verdict_for(replay_data, "2025-10-31")["rut"]["state"] == "testing"
 

@@ -10,7 +10,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -18,7 +17,7 @@ from urllib.parse import urlparse
 import feedparser
 import pytest
 
-from tests.conftest import REPLAY_PRICES, run_cli
+from tests.conftest import BROWSER_NAMES, REPLAY_PRICES, find_browser, run_cli, unavailable
 from tests.site_checks import offsite_references, soup
 
 AS_OF = "2026-02-20"
@@ -198,8 +197,6 @@ def test__methodology__names_from_config_are_escaped(tmp_path):
 
 # --- The browser tier ---------------------------------------------------------------------------
 
-chromium = shutil.which("chromium")
-
 
 @pytest.fixture(scope="module")
 def served(built):
@@ -214,10 +211,12 @@ def served(built):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
+    chromium = find_browser()
+    if chromium is None:
+        unavailable(f"no browser that runs on PATH (tried {', '.join(BROWSER_NAMES)})")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
         instance = p.chromium.launch(
             executable_path=chromium,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -297,7 +296,7 @@ def test__browser__pages_accessible_fit_a_phone_and_run_clean(browser, served, n
     """axe-core finds no serious or critical violation, at 390 px nothing scrolls sideways,
     no request leaves the site and no script fails, in both palettes."""
     if not AXE.is_file():
-        pytest.skip(f"axe-core is not installed at {AXE} (run: npm ci --prefix tests/browser)")
+        unavailable(f"axe-core is not installed at {AXE} (run: npm ci --prefix tests/browser)")
     context, page, blocked, errors = open_page(browser, served + READER_PAGES[name], 390, dark)
     try:
         scheme = page.evaluate("document.body.getAttribute('data-md-color-scheme')")

@@ -23,22 +23,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPLAY_PRICES, ROOT, run_cli
+from tests.conftest import REPLAY_PRICES, ROOT, run_cli, unavailable
 
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.y*ml"))
 WEEKLY_SCRIPT = ROOT / "scripts" / "weekly.sh"
 VENV_BIN = Path(sys.executable).parent
 
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+
+@pytest.fixture(autouse=True)
+def _git_and_bash():
+    for tool in ("git", "bash"):
+        if shutil.which(tool) is None:
+            unavailable(f"{tool} is not installed")
 
 
 def venv_tool(name: str) -> Path:
-    """A tool installed into the virtual environment from the lock file, or skip the test."""
+    """A tool installed into the virtual environment from the lock file (or the test cannot run)."""
     tool = VENV_BIN / name
     if not tool.is_file():
-        pytest.skip(f"{name} is not installed in {VENV_BIN} (make venv installs it from the lock)")
+        unavailable(f"{name} is not installed in {VENV_BIN} (make venv-test installs it)")
     return tool
 
 
@@ -248,9 +252,61 @@ def test__workflows__ci_runs_the_same_tests_as_ci_run():
         for step in steps(load_workflow(path)):
             if str(step.get("uses", "")).startswith("actions/setup-python@"):
                 assert str(step["with"]["python-version"]) == "3.11", path.name
-                assert step["with"]["cache-dependency-path"] == "requirements.lock", path.name
+                locks = str(step["with"]["cache-dependency-path"]).split()
+                assert "requirements.lock" in locks, path.name
+                if path.name == "ci.yml":
+                    assert "requirements-test.lock" in locks
     lock_make = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "LOCK ?= requirements.lock" in lock_make and "--python-version 3.11" in lock_make
+    assert "TEST_LOCK ?= requirements-test.lock" in lock_make
+
+
+# The tools only the tests use: none may be installed by the job that publishes.
+TEST_TOOLS = {
+    "pytest", "ruff", "mypy", "playwright", "zizmor", "pip-audit", "check-jsonschema",
+    "feedparser",
+}  # fmt: skip
+
+
+def lock_pins(path: Path) -> dict[str, list[str]]:
+    """Each pinned package of a uv-compiled lock file with the hashes pinned for it."""
+    pins: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if match := re.match(r"^([A-Za-z0-9_.\-]+)==\S+", line):
+            current = match.group(1).lower()
+            pins[current] = []
+        elif current and (found := re.search(r"--hash=sha256:([0-9a-f]{64})", line)):
+            pins[current].append(found.group(1))
+        elif not line.startswith(" "):
+            current = None
+    return pins
+
+
+def test__install__the_publishing_lock_has_no_test_tools_and_every_pin_is_hashed():
+    runtime = lock_pins(ROOT / "requirements.lock")
+    everything = lock_pins(ROOT / "requirements-test.lock")
+    assert {"mkdocs-material", "yfinance", "jsonschema"} <= set(runtime)
+    assert not TEST_TOOLS & set(runtime), sorted(TEST_TOOLS & set(runtime))
+    assert TEST_TOOLS <= set(everything)
+    for name, hashes in {**runtime, **everything}.items():
+        assert hashes, f"{name} has no --hash pin"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "--require-hashes" in makefile
+    # Every pip install in the Makefile is hash-checked.
+    commands = makefile.replace("\\\n", " ").splitlines()  # continuation lines joined
+    installs = [ln for ln in commands if "pip install" in ln and "uv==" not in ln]
+    assert installs and all("PIP_INSTALL :=" in ln or "--require-hashes" in ln for ln in installs)
+
+
+def test__install__the_weekly_job_installs_only_the_runtime():
+    build = load_workflow(WORKFLOWS_DIR / "weekly.yml")["jobs"]["build"]
+    runs = " ".join(str(step.get("run", "")) for step in build["steps"])
+    assert "make venv" in runs
+    assert "venv-test" not in runs and "make test" not in runs and "pip install" not in runs
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    site_rule = re.search(r"^site: (.*?)##", makefile, re.MULTILINE)
+    assert site_rule and site_rule.group(1).split() == ["$(STAMP)"]
 
 
 def test__workflows__script_verbs_exist():
@@ -339,7 +395,6 @@ def fake_make(tmp_path):
     return run
 
 
-@needs_bash
 @pytest.mark.parametrize(
     ("as_of", "site_args"),
     [
@@ -359,7 +414,6 @@ def test__weekly_site__runs_make_site_with_live_data(fake_make, as_of, site_args
     main.commands["site"].make_context("site", shlex.split(site_args))
 
 
-@needs_bash
 @pytest.mark.parametrize(
     "as_of", ["2025-1-3", "03/01/2025", "2025-01-03 --offline", "$(touch pwned)", "2025-01-03\n"]
 )
@@ -425,8 +479,6 @@ def outputs(path: Path) -> str:
     return path.read_text() if path.exists() else ""
 
 
-@needs_git
-@needs_bash
 def test__weekly_commit__nothing_when_data_unchanged(repo, tmp_path):
     env = script_env(tmp_path, GITHUB_OUTPUT=str(tmp_path / "out"))
     head = git(repo, "rev-parse", "HEAD", env=env)
@@ -439,8 +491,6 @@ def test__weekly_commit__nothing_when_data_unchanged(repo, tmp_path):
     assert outputs(tmp_path / "out") == "committed=false\n"
 
 
-@needs_git
-@needs_bash
 def test__weekly_commit__commits_only_data_naming_week_and_verdict(repo, tmp_path):
     env = script_env(tmp_path, GITHUB_OUTPUT=str(tmp_path / "out"))
     write(
@@ -470,8 +520,6 @@ def test__weekly_commit__commits_only_data_naming_week_and_verdict(repo, tmp_pat
     assert again.returncode == 0 and "nothing to commit" in again.stdout
 
 
-@needs_git
-@needs_bash
 def test__weekly_commit__from_the_build_jobs_folder_with_a_chosen_author(repo, tmp_path):
     state = tmp_path / "state"
     shutil.copytree(repo / "data", state / "data")
@@ -489,8 +537,6 @@ def test__weekly_commit__from_the_build_jobs_folder_with_a_chosen_author(repo, t
     )
 
 
-@needs_git
-@needs_bash
 @pytest.mark.parametrize("latest", [None, "{}", '{"week_ending": "soon", "signal": "ON"}'])
 def test__weekly_commit__refuses_without_a_readable_verdict(repo, tmp_path, latest):
     env = script_env(tmp_path)
@@ -504,8 +550,6 @@ def test__weekly_commit__refuses_without_a_readable_verdict(repo, tmp_path, late
     assert git(repo, "rev-parse", "HEAD", env=env) == head
 
 
-@needs_git
-@needs_bash
 def test__weekly_push__puts_the_commit_on_the_branch(repo, tmp_path):
     env = script_env(tmp_path, GITHUB_REF="refs/heads/main", GITHUB_TOKEN="not-a-real-token")
     write(repo / "data" / "verdicts.jsonl", "new week\n")
@@ -519,8 +563,6 @@ def test__weekly_push__puts_the_commit_on_the_branch(repo, tmp_path):
     assert "not-a-real-token" not in (repo / ".git" / "config").read_text()
 
 
-@needs_git
-@needs_bash
 def test__weekly_push__rebases_when_the_branch_moved(repo, tmp_path):
     env = script_env(tmp_path, GITHUB_REF="refs/heads/main")
     other = tmp_path / "other"
@@ -548,15 +590,11 @@ def test__weekly_push__rebases_when_the_branch_moved(repo, tmp_path):
     assert log == ["Week ending 2026-02-20: ON", "docs", "init"]
 
 
-@needs_git
-@needs_bash
 def test__weekly_push__refuses_a_ref_that_is_not_a_branch(repo, tmp_path):
     result = weekly("push", cwd=repo, env=script_env(tmp_path, GITHUB_REF="refs/tags/v1"))
     assert result.returncode == 1 and "branch" in result.stderr
 
 
-@needs_git
-@needs_bash
 @pytest.mark.replay
 def test__weekly_commit__replayed_weeks_commit_once(repo, tmp_path):
     """The real price cache, fetched from the replay history a week at a time: a new week's

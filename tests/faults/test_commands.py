@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import unavailable
 from tests.faults.conftest import Case
 
 pytestmark = pytest.mark.fault
@@ -86,7 +87,7 @@ def _unprivileged_prefix() -> tuple[str, ...]:
     unshare = shutil.which("unshare")
     if unshare and subprocess.run([unshare, "-U", "true"], capture_output=True).returncode == 0:
         return (unshare, "-U")
-    pytest.skip("running as root without `unshare -U`: permissions cannot stop a write here")
+    unavailable("running as root without `unshare -U`: permissions cannot stop a write here")
 
 
 def read_only(folder: Path) -> None:
