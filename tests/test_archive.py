@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
 import pytest
 
@@ -387,3 +388,38 @@ def test__pages__two_runs_at_once_leave_one_valid_ledger(seeded, tmp_path):
     weeks = [r["week_ending"] for r in read_ledger(ledger)]
     assert len(weeks) == len(set(weeks)) == 28
     assert ledger.read_bytes() == (seeded / "data" / archive.LEDGER_FILE).read_bytes()
+
+
+# --- The committed ledger against the published schema --------------------------------------
+
+
+def test__committed_ledger__every_line_matches_the_schema_with_a_standard_validator():
+    """What the Done-when of the stand-alone issue asks: jsonschema's own Draft 2020-12
+    validator (not this package's reader) accepts every line of data/verdicts.jsonl."""
+    schema = json.loads((ROOT / "generator" / "verdict.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    lines = (ROOT / "data" / "verdicts.jsonl").read_text("utf-8").splitlines()
+    assert len(lines) >= 376
+    for number, line in enumerate(lines, start=1):
+        errors = [e.message for e in validator.iter_errors(json.loads(line))]
+        assert not errors, (number, errors)
+
+
+def test__schema__rejects_what_the_ledger_must_never_hold():
+    """The schema is strict enough to matter: each of these breaks it."""
+    schema = json.loads((ROOT / "generator" / "verdict.schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    broken = [
+        {**TEMPLATE, "signal": "MAYBE"},
+        {**TEMPLATE, "schema_version": 2},
+        {**TEMPLATE, "alts": {**TEMPLATE["alts"], "basket_vs_ma_pct": 1.0}},
+        {**TEMPLATE, "rut": {**TEMPLATE["rut"], "state": "sideways"}},
+        {k: v for k, v in TEMPLATE.items() if k != "data_as_of"},
+        {**TEMPLATE, "checks": [{**TEMPLATE["checks"][0], "status": "maybe"}]},
+    ]
+    assert validator.is_valid(TEMPLATE)
+    for record in broken:
+        assert not validator.is_valid(record)

@@ -15,9 +15,17 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import feedparser
+import jsonschema
 import pytest
 
-from tests.conftest import BROWSER_NAMES, REPLAY_PRICES, find_browser, run_cli, unavailable
+from tests.conftest import (
+    BROWSER_NAMES,
+    REPLAY_PRICES,
+    ROOT,
+    find_browser,
+    run_cli,
+    unavailable,
+)
 from tests.site_checks import offsite_references, soup
 
 AS_OF = "2026-02-20"
@@ -158,6 +166,24 @@ def test__api__files_agree(built):
     assert [r["signal"] for r in rows] == [r["signal"] for r in records]
     badge = (api / "badge.svg").read_text()
     assert records[-1]["signal"] in badge and badge.startswith("<svg")
+
+
+def test__api__every_published_record_matches_the_published_schema(built):
+    """The schema is published beside the API files, and a standard JSON Schema validator
+    accepts latest.json and every record of verdicts.json against it."""
+    api = built["site"] / "api"
+    published = json.loads((api / "verdict.schema.json").read_text())
+    assert published == json.loads((ROOT / "generator" / "verdict.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(
+        published, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    jsonschema.Draft202012Validator.check_schema(published)
+    records = json.loads((api / "verdicts.json").read_text())
+    assert len(records) > 300
+    for record in [json.loads((api / "latest.json").read_text()), *records]:
+        errors = [e.message for e in validator.iter_errors(record)]
+        assert not errors, (record["week_ending"], errors)
+    assert {r["schema_version"] for r in records} == {1}
 
 
 def test__offsite_references__catches_what_loads_from_another_host(tmp_path):
