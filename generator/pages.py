@@ -191,7 +191,7 @@ def generate(
     now = None
     if week_so_far:
         now = provisional.week_so_far(
-            data, panel, weekly, config, newest_week, options.as_of, options.today
+            data, panel, config, newest_week, options.as_of, options.today
         )
 
     # Save: pages and files.

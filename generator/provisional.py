@@ -117,7 +117,6 @@ def _sessions_after(week: dt.date, calendar: str) -> tuple[dt.date | None, dt.da
 def week_so_far(
     data: MarketData,
     panel: pd.DataFrame,
-    weekly: pd.DataFrame,
     config: Config,
     newest_week: dt.date,
     as_of: dt.date,
@@ -125,9 +124,9 @@ def week_so_far(
 ) -> WeekSoFar:
     """The provisional panel for the days after `newest_week` up to `as_of`.
 
-    `data` is cut at `as_of`; `panel` and `weekly` are the pipeline's weekly closes and
-    indicators through `newest_week`. The basket uses only UTC days before `today` (a day's
-    crypto bar is still forming until it ends) and not after the week's closing session.
+    `data` is cut at `as_of`; `panel` is the pipeline's weekly closes through `newest_week`.
+    The basket uses only UTC days before `today` (a day's crypto bar is still forming until it
+    ends) and none after the week's closing session.
     """
     calendar = config.section("weeks")["calendar"]
     next_session, week_ending = _sessions_after(newest_week, calendar)
