@@ -282,6 +282,7 @@ def test__site_provisional__done_when_panel_and_nothing_else_changes(tmp_path):
     zone_top = latest["rut"]["zone_top"]
     assert f"a Friday close above {zone_top:,.2f} would be the second of two" in words
     assert "This week so far" not in (plain / "site" / "index.html").read_text()
+    assert "Watch -&gt; Custom -&gt; Releases" in html  # the email alerts, in "Follow it"
 
 
 @pytest.mark.replay
