@@ -217,12 +217,14 @@ def check_ledger(options: RunOptions) -> None:
     archive.read_ledger(archive.ledger_path(options.data_dir))
 
 
-def do_pages(options: RunOptions, fetched: cache.FetchSummary | None = None):
+def do_pages(
+    options: RunOptions, fetched: cache.FetchSummary | None = None, provisional: bool = False
+):
     from generator import pages
 
     prices = fetched.prices if fetched is not None else None
     with progress_bar(5, "pages") as advance:
-        summary = pages.generate(options, progress=advance, prices=prices)
+        summary = pages.generate(options, progress=advance, prices=prices, week_so_far=provisional)
     for warning in summary.warnings:
         log.warning(warning)
     return summary
@@ -252,8 +254,17 @@ def fetch(**kwargs) -> None:
         click.echo(fetch_line(do_fetch(options)))
 
 
+provisional_option = click.option(
+    "--provisional",
+    is_flag=True,
+    help="Also show the week so far (daily closes after the newest complete week, up to "
+    "--as-of) on the home page and in api/provisional.json. Provisional: records nothing.",
+)
+
+
 @main.command()
 @common_options
+@provisional_option
 @guarded
 def pages(**kwargs) -> None:
     """Fetch, record this week's verdict in the ledger, and write the pages and API files."""
@@ -262,11 +273,12 @@ def pages(**kwargs) -> None:
         check_ledger(options)
         fetched = do_fetch(options)
         click.echo(fetch_line(fetched))
-        click.echo(pages_line(do_pages(options, fetched)))
+        click.echo(pages_line(do_pages(options, fetched, kwargs["provisional"])))
 
 
 @main.command()
 @common_options
+@provisional_option
 @guarded
 def site(**kwargs) -> None:
     """Fetch, pages, then `mkdocs build --strict` into the site folder."""
@@ -278,7 +290,7 @@ def site(**kwargs) -> None:
         check_ledger(options)
         fetched = do_fetch(options)
         click.echo(fetch_line(fetched))
-        click.echo(pages_line(do_pages(options, fetched)))
+        click.echo(pages_line(do_pages(options, fetched, kwargs["provisional"])))
         seconds = build_site(options.docs_dir, options.site_dir)
     click.echo(
         f"site: built {options.site_dir} in {seconds:.1f} s "

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from generator import archive, charts, fsio, market, templating
+from generator import archive, charts, fsio, market, provisional, templating
 from generator.cache import MarketData, load_market_data
 from generator.config import PROJECT_ROOT, RunOptions
 from generator.errors import StaleData
@@ -139,11 +139,13 @@ def generate(
     options: RunOptions,
     progress: Callable[[str], None] | None = None,
     prices: dict[str, pd.DataFrame] | None = None,
+    week_so_far: bool = False,
 ) -> PagesSummary:
     """Record this run's verdicts in the ledger and write every generated page and file.
 
     `prices` are the frames this run's fetch validated (FetchSummary.prices); without them the
-    cache is read from the data folder."""
+    cache is read from the data folder. `week_so_far` adds the provisional panel (--provisional),
+    which changes the home page and api/provisional.json only."""
     started = time.monotonic()
     config = options.config
     summary = PagesSummary()
@@ -185,11 +187,17 @@ def generate(
     home_charts = charts.home_charts(weekly, config)
     if progress:
         progress("evidence")
+    # The week in progress (--provisional): shown, never recorded.
+    now = None
+    if week_so_far:
+        now = provisional.week_so_far(
+            data, panel, config, newest_week, options.as_of, options.today
+        )
 
     # Save: pages and files.
     writer = DocsWriter(Path(options.docs_dir))
     prepare_docs_dir(options.docs_dir)
-    write_site_files(writer, config, records, weekly, evidence, home_charts, data, progress)
+    write_site_files(writer, config, records, weekly, evidence, home_charts, data, progress, now)
     summary.written = writer.written
     summary.removed = writer.remove_stale()
     latest = records[-1]
@@ -335,6 +343,7 @@ def write_site_files(
     home_charts: list[charts.Chart],
     data: MarketData,
     progress: Callable[[str], None] | None = None,
+    now: provisional.WeekSoFar | None = None,
 ) -> None:
     posts = build_posts(records)
     latest, latest_post = records[-1], posts[-1]
@@ -360,6 +369,8 @@ def write_site_files(
     writer.text("api/verdicts.csv", verdicts_csv(records))
     writer.text("api/evidence.json", pretty_json(evidence))
     writer.text("api/badge.svg", templating.render("badge.svg.xml.j2", v=latest))
+    if now is not None:
+        writer.text("api/provisional.json", provisional.to_json(now))
 
     common = {"site": site, "config": config.raw, "basket": config.basket, "cfg": config}
     # Pages.
@@ -374,6 +385,7 @@ def write_site_files(
             figures=figures,
             preview=home_preview,
             root="",
+            now=now,
             **common,
         ),
     )

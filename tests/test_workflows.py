@@ -101,8 +101,8 @@ def check_generator_calls(lines: list[str], where: str) -> int:
 # --- Schema and security lint --------------------------------------------------------------------
 
 
-def test__workflows__both_exist():
-    assert {p.name for p in WORKFLOWS} >= {"weekly.yml", "ci.yml"}
+def test__workflows__all_exist():
+    assert {p.name for p in WORKFLOWS} >= {"weekly.yml", "weekday.yml", "ci.yml"}
 
 
 def test__workflows__valid_against_github_schema():
@@ -315,7 +315,7 @@ def test__workflows__script_verbs_exist():
     for path in WORKFLOWS:
         for line in run_lines(path):
             called |= set(re.findall(r"scripts/weekly\.sh\s+(\w+)", line))
-    assert called == {"site", "commit", "push"}
+    assert called == {"site", "commit", "push", "release", "weekday"}
     assert called <= verbs
     assert os.access(WEEKLY_SCRIPT, os.X_OK), "scripts/weekly.sh must be executable"
 
@@ -625,3 +625,342 @@ def test__weekly_commit__replayed_weeks_commit_once(repo, tmp_path):
     fetch("2026-02-20")
     again = weekly("commit", cwd=repo, env=env)
     assert again.returncode == 0 and "nothing to commit" in again.stdout
+
+
+# --- The weekday workflow ------------------------------------------------------------------------
+
+
+def test__weekday__least_privilege_same_group_never_commits():
+    weekday = load_workflow(WORKFLOWS_DIR / "weekday.yml")
+    weekly = load_workflow(WORKFLOWS_DIR / "weekly.yml")
+    jobs = weekday["jobs"]
+    writes = {
+        name: {scope for scope, level in job["permissions"].items() if level == "write"}
+        for name, job in jobs.items()
+    }
+    assert writes == {"build": set(), "deploy": {"pages", "id-token"}}
+    assert jobs["deploy"]["environment"]["name"] == "github-pages"
+    assert jobs["deploy"]["needs"] == "build"
+    assert jobs["deploy"]["if"] == "needs.build.outputs.deploy == 'true'"
+    assert (
+        weekday["concurrency"]
+        == weekly["concurrency"]
+        == {
+            "group": "weekly",
+            "cancel-in-progress": False,
+        }
+    )
+    (cron,) = [entry["cron"] for entry in weekday[True]["schedule"]]
+    _, hour, _, _, days = cron.split()
+    assert int(hour) >= 22 and days == "1-4", "weekday evenings after the US close, not Friday"
+    lines = [line.strip() for line in run_lines(WORKFLOWS_DIR / "weekday.yml")]
+    assert "make venv" in lines and "scripts/weekly.sh weekday" in lines
+    for line in lines:
+        assert "${{" not in line, f"an expression is pasted into the shell: {line}"
+        assert not re.search(r"weekly\.sh (commit|push|release)|git (commit|push)", line), line
+    build = {s.get("id"): s for s in jobs["build"]["steps"]}
+    assert build["build"]["env"]["SITE_URL"] == "${{ steps.pages.outputs.base_url }}/"
+    assert jobs["build"]["outputs"]["deploy"] == "${{ steps.build.outputs.deploy }}"
+
+
+def cache_steps(job: dict, kind: str) -> list[tuple[int, dict]]:
+    return [
+        (i, s)
+        for i, s in enumerate(job["steps"])
+        if str(s.get("uses", "")).startswith(f"actions/cache/{kind}@")
+    ]
+
+
+def test__weekly__restores_and_saves_the_renderings_around_the_build():
+    from generator import pages
+
+    steps_ = load_workflow(WORKFLOWS_DIR / "weekly.yml")["jobs"]["build"]["steps"]
+    job = {"steps": steps_}
+    (site_at,) = [i for i, s in enumerate(steps_) if s.get("run") == "scripts/weekly.sh site"]
+    ((restore_at, restore),) = cache_steps(job, "restore")
+    ((save_at, save),) = cache_steps(job, "save")
+    assert restore_at < site_at < save_at, "restore before the build, save after it"
+    paths = restore["with"]["path"].split()
+    assert save["with"]["path"].split() == paths
+    # What pages.py reuses when it is there: content-addressed renderings and kept posts.
+    for rel in ("assets/charts", "assets/og", "blog/posts"):
+        assert rel in pages.GENERATED_DIRS and f"site_docs/{rel}" in paths
+    assert pages.POSTS_MANIFEST.startswith("blog/posts/")
+    key = restore["with"]["key"]
+    for source in ("generator/**", "templates/**", "requirements.lock"):
+        assert f"'{source}'" in key, f"the cache key must depend on {source}"
+    assert key.endswith("-${{ github.run_id }}"), "a new key each run: caches are immutable"
+    prefix = key.removesuffix("${{ github.run_id }}")
+    assert restore["with"]["restore-keys"].split("\n")[0] == prefix
+    assert save["with"]["key"] == f"${{{{ steps.{restore['id']}.outputs.cache-primary-key }}}}"
+    weekday = load_workflow(WORKFLOWS_DIR / "weekday.yml")["jobs"]["build"]
+    ((_, weekday_restore),) = cache_steps(weekday, "restore")
+    assert weekday_restore["with"]["restore-keys"] == restore["with"]["restore-keys"]
+    assert not cache_steps(weekday, "save"), "the weekday job saves nothing"
+
+
+def test__weekly__release_step_only_in_the_commit_job_after_the_push():
+    jobs = load_workflow(WORKFLOWS_DIR / "weekly.yml")["jobs"]
+    for name, job in jobs.items():
+        for step in job.get("steps", []):
+            if "weekly.sh release" in step.get("run", ""):
+                assert name == "commit" and job["permissions"]["contents"] == "write"
+    commit = jobs["commit"]["steps"]
+    runs = [s.get("run", "") for s in commit]
+    (release_at,) = [i for i, r in enumerate(runs) if r.startswith("scripts/weekly.sh release")]
+    assert release_at > runs.index("scripts/weekly.sh push")
+    step = commit[release_at]
+    assert "steps.commit.outputs.committed == 'true'" in step["if"] and "inputs.as_of" in step["if"]
+    assert step["env"]["AS_OF"] == "${{ inputs.as_of }}"
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert step["env"]["SITE_URL"] == "${{ needs.build.outputs.site_url }}/"
+    assert jobs["build"]["outputs"]["site_url"] == "${{ steps.pages.outputs.base_url }}"
+
+
+# --- weekly.sh weekday ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def weekday_run(tmp_path):
+    """`weekly.sh weekday` with a `make` that records its arguments and appends the ledger
+    lines in $FAKE_NEW_WEEKS, as a build that recorded those weeks would."""
+    bin_dir, record = tmp_path / "bin", tmp_path / "make-args"
+    bin_dir.mkdir()
+    (bin_dir / "make").write_text(
+        "#!/bin/sh\n"
+        f"printf '%s\\n' \"$@\" > '{record}'\n"
+        "for w in $FAKE_NEW_WEEKS; do\n"
+        '  echo "{\\"week_ending\\": \\"$w\\"}" >> data/verdicts.jsonl\n'
+        "done\n"
+    )
+    (bin_dir / "make").chmod(0o755)
+    write(tmp_path / "data" / "verdicts.jsonl", '{"week_ending": "2025-11-28"}\n')
+
+    def run(as_of: str | None, new_weeks: str = ""):
+        env = script_env(
+            tmp_path,
+            PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            GITHUB_OUTPUT=str(tmp_path / "out"),
+            FAKE_NEW_WEEKS=new_weeks,
+        )
+        if as_of is not None:
+            env["AS_OF"] = as_of
+        (tmp_path / "out").unlink(missing_ok=True)
+        result = weekly("weekday", cwd=tmp_path, env=env)
+        args = record.read_text().splitlines() if record.exists() else None
+        return result, args, outputs(tmp_path / "out")
+
+    return run
+
+
+@needs_bash
+def test__weekday__builds_provisional_live_as_of_the_day(weekday_run):
+    from generator.cli import main
+
+    result, args, out = weekday_run("2025-12-03")
+    assert result.returncode == 0, result.stderr
+    site_args = "--require-live --provisional --as-of 2025-12-03"
+    assert args == ["site", f"SITE_ARGS={site_args}"]
+    assert out == "deploy=true\n"
+    main.commands["site"].make_context("site", shlex.split(site_args))
+
+
+@needs_bash
+def test__weekday__default_as_of_is_today_after_the_close_or_yesterday(weekday_run):
+    import datetime as dt
+
+    result, args, _ = weekday_run(None)
+    assert result.returncode == 0, result.stderr
+    now = dt.datetime.now(dt.UTC)
+    day = now.date() if now.hour >= 22 else now.date() - dt.timedelta(days=1)
+    assert args[1].endswith(f"--as-of {day.isoformat()}")
+
+
+@needs_bash
+def test__weekday__a_week_ending_today_is_left_to_the_saturday_job(weekday_run):
+    result, _, out = weekday_run("2025-12-05", new_weeks="2025-12-05")
+    assert result.returncode == 0, result.stderr
+    assert out == "deploy=false\n" and "publishes nothing" in result.stdout
+
+
+@needs_bash
+@pytest.mark.parametrize("new_weeks", ["2025-12-05", "2025-12-05 2025-12-12"])
+def test__weekday__refuses_to_publish_a_week_the_repository_has_not_kept(weekday_run, new_weeks):
+    result, _, out = weekday_run("2025-12-10", new_weeks=new_weeks)
+    assert result.returncode == 1
+    assert "lacks the week(s) ending 2025-12-05" in result.stderr and "weekly" in result.stderr
+    assert "deploy=" not in out
+
+
+@needs_bash
+@pytest.mark.parametrize("as_of", ["2025-1-3", "$(touch pwned)"])
+def test__weekday__refuses_a_malformed_as_of(weekday_run, tmp_path, as_of):
+    result, args, _ = weekday_run(as_of)
+    assert result.returncode == 2 and args is None
+    assert not (tmp_path / "pwned").exists()
+
+
+# --- weekly.sh release, with a fake `gh` ---------------------------------------------------------
+
+SITE = "https://owner.github.io/altseason-watch/"
+
+
+def verdict(week: str, signal: str, source: str = "live") -> dict:
+    return {
+        "week_ending": week,
+        "signal": signal,
+        "source": source,
+        "sentence": f"{signal.title()}: the sentence recorded for the week ending {week}.",
+    }
+
+
+def ledger_text(records: list[dict]) -> str:
+    return "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
+
+
+@pytest.fixture
+def fake_gh(tmp_path):
+    """A `gh` on PATH that logs each call (one JSON list per line) and knows the releases it
+    created: `gh release view TAG` fails unless TAG was created."""
+    bin_dir, log, tags = tmp_path / "gh-bin", tmp_path / "gh-log", tmp_path / "gh-tags"
+    bin_dir.mkdir()
+    tags.write_text("")
+    (bin_dir / "gh").write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"log, tags = {str(log)!r}, {str(tags)!r}\n"
+        "args = sys.argv[1:]\n"
+        "with open(log, 'a') as f:\n"
+        "    f.write(json.dumps(args) + '\\n')\n"
+        "known = open(tags).read().split()\n"
+        "if args[:2] == ['release', 'view']:\n"
+        "    sys.exit(0 if args[2] in known else 1)\n"
+        "if args[:2] == ['release', 'create']:\n"
+        "    if args[2] in known:\n"
+        "        sys.exit('a release with the same tag name already exists')\n"
+        "    open(tags, 'a').write(args[2] + '\\n')\n"
+    )
+    (bin_dir / "gh").chmod(0o755)
+
+    def calls(verb: str = "create") -> list[list[str]]:
+        if not log.exists():
+            return []
+        entries = [json.loads(line) for line in log.read_text().splitlines()]
+        return [e for e in entries if e[:2] == ["release", verb]]
+
+    return bin_dir, calls
+
+
+def release_setup(repo: Path, tmp_path: Path, kept: list[dict], built: list[dict]):
+    """The repository's ledger is `kept` (committed: the job's starting commit), the build's
+    state folder holds `built`."""
+    env = script_env(tmp_path)
+    write(repo / "data" / "verdicts.jsonl", ledger_text(kept))
+    git(repo, "add", "data", env=env)
+    git(
+        repo,
+        "-c",
+        "user.name=Dev",
+        "-c",
+        "user.email=d@example.org",
+        "commit",
+        "-qm",
+        "kept",
+        env=env,
+    )
+    state = tmp_path / "state"
+    write(state / "data" / "verdicts.jsonl", ledger_text(built))
+    return state, git(repo, "rev-parse", "HEAD", env=env)
+
+
+def release_env(tmp_path, gh_bin, sha, **extra):
+    return script_env(
+        tmp_path,
+        PATH=f"{gh_bin}{os.pathsep}{os.environ['PATH']}",
+        GITHUB_SHA=sha,
+        SITE_URL=SITE,
+        **extra,
+    )
+
+
+@needs_git
+@needs_bash
+def test__weekly_release__created_once_on_a_change(repo, tmp_path, fake_gh):
+    from generator.pages import post_url
+
+    gh_bin, calls = fake_gh
+    old = [verdict("2026-02-06", "WATCH"), verdict("2026-02-13", "WATCH")]
+    new = verdict("2026-02-20", "ARMED")
+    state, sha = release_setup(repo, tmp_path, old, [*old, new])
+    env = release_env(tmp_path, gh_bin, sha)
+
+    result = weekly("release", str(state), cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    (create,) = calls()
+    assert create[2] == "signal-2026-02-20"
+    options = dict(zip(create[3::2], create[4::2], strict=True))
+    assert options["--title"] == "Week ending 2026-02-20: WATCH -> ARMED"
+    assert options["--notes"].splitlines()[0] == new["sentence"]
+    assert f"{SITE}{post_url(new)}" in options["--notes"]
+    assert options["--target"] == git(repo, "rev-parse", "HEAD", env=env)
+
+    # A re-run of the same job (same starting commit): the tag exists, nothing is created.
+    again = weekly("release", str(state), cwd=repo, env=env)
+    assert again.returncode == 0, again.stderr
+    assert len(calls()) == 1 and "exists already" in again.stdout
+    # A new run of the same week starts from the commit that holds it: nothing new recorded.
+    write(repo / "data" / "verdicts.jsonl", ledger_text([*old, new]))
+    state2, sha2 = release_setup(repo, tmp_path, [*old, new], [*old, new])
+    third = weekly("release", str(state2), cwd=repo, env=release_env(tmp_path, gh_bin, sha2))
+    assert third.returncode == 0 and "recorded before this run" in third.stderr
+    assert len(calls()) == 1 and len(calls("view")) == 2
+
+
+@needs_git
+@needs_bash
+@pytest.mark.parametrize(
+    ("case", "kept", "built", "extra"),
+    [
+        (
+            "no change",
+            [verdict("2026-02-13", "WATCH")],
+            [verdict("2026-02-13", "WATCH"), verdict("2026-02-20", "WATCH")],
+            {},
+        ),
+        (
+            "past-week re-run",
+            [verdict("2026-02-13", "WATCH")],
+            [verdict("2026-02-13", "WATCH"), verdict("2026-02-20", "ON")],
+            {"AS_OF": "2026-02-20"},
+        ),
+        (
+            "backfill of many weeks",
+            [],
+            [verdict("2026-02-13", "WATCH", "backfill"), verdict("2026-02-20", "ON", "backfill")],
+            {},
+        ),
+    ],
+)
+def test__weekly_release__none_without_a_live_change(
+    repo, tmp_path, fake_gh, case, kept, built, extra
+):
+    gh_bin, calls = fake_gh
+    state, sha = release_setup(repo, tmp_path, kept, built)
+    result = weekly(
+        "release", str(state), cwd=repo, env=release_env(tmp_path, gh_bin, sha, **extra)
+    )
+    assert result.returncode == 0, result.stderr
+    assert calls() == [], case
+    assert "no release" in result.stdout + result.stderr
+
+
+@needs_git
+@needs_bash
+def test__weekly_release__needs_the_site_address_for_its_link(repo, tmp_path, fake_gh):
+    gh_bin, calls = fake_gh
+    kept = [verdict("2026-02-13", "WATCH")]
+    state, sha = release_setup(repo, tmp_path, kept, [*kept, verdict("2026-02-20", "OFF")])
+    env = release_env(tmp_path, gh_bin, sha)
+    del env["SITE_URL"]
+    result = weekly("release", str(state), cwd=repo, env=env)
+    assert result.returncode == 1 and "SITE_URL" in result.stderr and calls() == []
