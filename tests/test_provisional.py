@@ -15,13 +15,13 @@ import pytest
 from generator import market, provisional, templating
 from generator.cache import MarketData
 from generator.config import load_config
-from tests.conftest import ROOT, run_cli, tree_bytes
+from tests.conftest import REPLAY_PRICES, run_cli, tree_bytes
 
 CONFIG = load_config()
 RUT = CONFIG.russell.symbol
 ZONE = CONFIG.section("zone")
 ALTS = CONFIG.section("alts")
-REPLAY = ROOT / "data" / "prices"  # the repository's own real history (never skipped)
+REPLAY = REPLAY_PRICES  # the repository's own real history (never skipped)
 TODAY = dt.date(2027, 1, 4)  # a real "today" after every date used here
 
 
