@@ -60,7 +60,34 @@ def test__pages__ledger_with_a_hand_edited_signal_exits_1_naming_it(case: Case):
     lines[4] = lines[4].replace(b'"signal": "OFF"', b'"signal": "MOON"')
     case.ledger.write_bytes(b"".join(lines))
     done = case.run()
-    case.expect_error(done, 1, f"{case.ledger} line 5: signal 'MOON' is not one of")
+    case.expect_error(
+        done, 1, f"{case.ledger} line 5: does not match the verdict schema (signal: 'MOON' is not"
+    )
+
+
+def test__pages__ledger_line_from_an_unknown_schema_version_exits_1_naming_it(case: Case):
+    """A record written by a later generator (schema_version 2) is never guessed at."""
+    lines = ledger_lines(case)
+    lines[2] = lines[2].replace(b'"schema_version": 1', b'"schema_version": 2')
+    case.ledger.write_bytes(b"".join(lines))
+    done = case.run()
+    case.expect_error(
+        done, 1, f"{case.ledger} line 3: does not match the verdict schema (schema_version 2 is"
+    )
+
+
+def test__pages__ledger_line_missing_a_field_exits_1_naming_it(case: Case):
+    """A hand-edited record that lost a field (here the sentence) no longer matches the
+    published schema: the run stops on that line and rewrites nothing."""
+    lines = ledger_lines(case)
+    record = json.loads(lines[6])
+    del record["sentence"]
+    lines[6] = (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    case.ledger.write_bytes(b"".join(lines))
+    done = case.run()
+    case.expect_error(
+        done, 1, f"{case.ledger} line 7: does not match the verdict schema (the record: 'sentence'"
+    )
 
 
 def test__pages__lost_ledger_is_rebuilt_from_the_cache_line_for_line(case: Case):
