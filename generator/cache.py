@@ -99,7 +99,7 @@ def load_market_data(
     `cached` hands over the price frames a `refresh` of this run just validated and wrote
     (FetchSummary.prices), so they are not read and checked a second time.
     """
-    spike = float(config.section("fetch")["spike_factor"])
+    spike = float(config.fetch.spike_factor)
     prices = {}
     for s in config.symbols:
         if cached is not None:
@@ -199,8 +199,8 @@ def refresh(
 ) -> FetchSummary:
     """Bring the cache up to `as_of` from the replay folder, from Yahoo, or (offline) not at all."""
     started = time.monotonic()
-    fetch_cfg = config.section("fetch")
-    spike = float(fetch_cfg["spike_factor"])
+    fetch_cfg = config.fetch
+    spike = float(fetch_cfg.spike_factor)
     cache_dir = prices_dir(data_dir)
     symbols = list(config.symbols)
     # Load: what the cache holds now (a corrupt cache file stops the run, naming the file).
@@ -216,17 +216,17 @@ def refresh(
         source = None
     else:
         source = yahoo or YahooSource(
-            attempts=int(fetch_cfg["attempts"]),
-            backoff_seconds=float(fetch_cfg["backoff_seconds"]),
-            rate_limit_backoff_seconds=float(fetch_cfg["rate_limit_backoff_seconds"]),
-            timeout_seconds=float(fetch_cfg["timeout_seconds"]),
+            attempts=fetch_cfg.attempts,
+            backoff_seconds=float(fetch_cfg.backoff_seconds),
+            rate_limit_backoff_seconds=float(fetch_cfg.rate_limit_backoff_seconds),
+            timeout_seconds=float(fetch_cfg.timeout_seconds),
         )
     summary = FetchSummary(source=source.name if source else "cache (offline)")
 
     # Process: fetch per market (one batch each), validate, merge.
     merged: dict[str, pd.DataFrame] = {}
     if source is not None:
-        overlap = dt.timedelta(days=int(fetch_cfg["overlap_days"]))
+        overlap = dt.timedelta(days=fetch_cfg.overlap_days)
         for market in ("equity", "crypto"):
             if summary.live_failed:
                 break  # the network is down: asking again for the next group only wastes time

@@ -17,12 +17,17 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
 from generator import templating
+from generator.config import Config
+
+Spec = dict[str, Any]  # a Vega-Lite specification, as JSON
+Row = dict[str, Any]  # one row of a chart's data
 
 # Colour-blind-safe (Okabe-Ito); the signal is never told by colour alone.
 PALETTE = {
@@ -178,14 +183,18 @@ def _series_lines(domain: list[str], colours: list[str], dashes: list, y: alt.Y,
     )
 
 
-BASKET_SERIES = ["Basket", "20-week avg", "50-week avg"]  # short: the legend fits a phone
 REBASED_SERIES = ["Russell 2000", "Altcoin basket"]
 
 
+def basket_series(fast_weeks: int, slow_weeks: int) -> tuple[str, str, str]:
+    """The basket chart's legend: short, so it fits a phone."""
+    return ("Basket", f"{fast_weeks}-week avg", f"{slow_weeks}-week avg")
+
+
 @functools.cache
-def _basket_template() -> dict:
+def _basket_template(series: tuple[str, str, str]) -> Spec:
     return _series_lines(
-        BASKET_SERIES,
+        list(series),
         [PALETTE["basket"], PALETTE["fast"], PALETTE["slow"]],
         [[1, 0], [5, 3], [2, 2]],
         alt.Y("value:Q", title="Index (log scale, start = 100)", scale=alt.Scale(type="log")),
@@ -224,7 +233,7 @@ def _correlation_template(min_corr: float) -> dict:
 
 
 @functools.cache
-def _season_template(alt_threshold: float, btc_threshold: float) -> dict:
+def _season_template(window_days: int, alt_threshold: float, btc_threshold: float) -> Spec:
     bands = (
         alt.Chart(
             alt.Data(
@@ -256,7 +265,7 @@ def _season_template(alt_threshold: float, btc_threshold: float) -> dict:
             x=_time_x(),
             y=alt.Y(
                 "index:Q",
-                title="Coins beating BTC over 90 days (%)",
+                title=f"Coins beating BTC over {window_days} days (%)",
                 scale=alt.Scale(domain=[0, 100]),
             ),
             tooltip=[
@@ -295,19 +304,17 @@ def _long(rows: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     return rows.melt(id_vars=keep, var_name="series", value_name="value").dropna(subset=["value"])
 
 
-def basket_chart(weekly: pd.DataFrame) -> Chart:
+def basket_chart(weekly: pd.DataFrame, fast_weeks: int, slow_weeks: int) -> Chart:
     """The altcoin basket with its fast and slow moving averages (log scale)."""
     part = _from_first_valid(
         weekly[["basket_level", "basket_ma_fast", "basket_ma_slow", "basket_members"]],
         "basket_level",
     )
-    rows = _records(
-        part.rename(columns=dict(zip(part.columns, [*BASKET_SERIES, "members"], strict=True)))
-    )
-    title, description = _text("basket")
-    return _chart(
-        "basket", _basket_template(), _long(rows, ["week", "members"]), title, description
-    )
+    series = basket_series(fast_weeks, slow_weeks)
+    rows = _records(part.set_axis([*series, "members"], axis=1))
+    title, description = _text("basket", fast=fast_weeks, slow=slow_weeks)
+    template = _basket_template(series)
+    return _chart("basket", template, _long(rows, ["week", "members"]), title, description)
 
 
 def rebased_chart(weekly: pd.DataFrame) -> Chart:
@@ -325,8 +332,8 @@ def rebased_chart(weekly: pd.DataFrame) -> Chart:
 
 def correlation_chart(weekly: pd.DataFrame, min_corr: float, window: int) -> Chart:
     """Rolling correlation of weekly returns, Russell 2000 vs the altcoin basket."""
-    part = _from_first_valid(weekly[["corr_52w"]], "corr_52w").rename(
-        columns={"corr_52w": "correlation"}
+    part = _from_first_valid(weekly[["comovement_corr"]], "comovement_corr").rename(
+        columns={"comovement_corr": "correlation"}
     )
     title, description = _text("correlation", window=window, min_corr=min_corr)
     return _chart(
@@ -334,12 +341,16 @@ def correlation_chart(weekly: pd.DataFrame, min_corr: float, window: int) -> Cha
     )
 
 
-def season_chart(weekly: pd.DataFrame, alt_threshold: float, btc_threshold: float) -> Chart:
+def season_chart(
+    weekly: pd.DataFrame, window_days: int, alt_threshold: float, btc_threshold: float
+) -> Chart:
     """The Altcoin Season Index with its bitcoin-season and altcoin-season bands."""
     part = _from_first_valid(weekly[["season_index", "season_members"]], "season_index")
     rows = _records(part.set_axis(["index", "coins"], axis=1))
-    title, description = _text("season", alt_threshold=alt_threshold, btc_threshold=btc_threshold)
-    template = _season_template(alt_threshold, btc_threshold)
+    title, description = _text(
+        "season", window_days=window_days, alt_threshold=alt_threshold, btc_threshold=btc_threshold
+    )
+    template = _season_template(window_days, alt_threshold, btc_threshold)
     return _chart("season", template, rows, title, description)
 
 
@@ -358,36 +369,42 @@ def _week_template() -> dict:
 
 
 class WeekRows:
-    """The Russell 2000 rows of every week, formatted once, for the archive posts' charts."""
+    """The Russell 2000 rows of every week, formatted once, for the archive posts' charts:
+    each post shows the `weeks_back` weeks up to its own."""
 
-    def __init__(self, weekly: pd.DataFrame):
+    def __init__(self, weekly: pd.DataFrame, weeks_back: int):
         part = weekly[["rut_close", "rut_reference", "rut_zone_bottom", "rut_zone_top"]]
         self.values = _values(_records(part.rename(columns=lambda c: c.removeprefix("rut_"))))
         self.position = {week: i for i, week in enumerate(weekly.index)}
+        self.weeks_back = weeks_back
 
-    def upto(self, week: pd.Timestamp, weeks_back: int = 52) -> list[dict]:
+    def upto(self, week: pd.Timestamp) -> list[Row]:
         """The rows of the `weeks_back` weeks ending with `week`: nothing after it."""
         end = self.position[week] + 1
-        return self.values[max(0, end - weeks_back) : end]
+        return self.values[max(0, end - self.weeks_back) : end]
 
 
-def week_chart(rows: list[dict], week: pd.Timestamp, weeks_back: int = 52) -> Chart:
+def week_chart(rows: list[Row], week: pd.Timestamp, weeks_back: int) -> Chart:
     """A small chart for one archive post: the Russell 2000 up to that week only."""
     title, description = _text("week", weeks_back=weeks_back, week=f"{week:%Y-%m-%d}")
     return _chart(f"week-{week:%Y-%m-%d}", _week_template(), None, title, description, rows)
 
 
-def home_charts(weekly: pd.DataFrame, config) -> list[Chart]:
-    alts, co = config.section("alts"), config.section("comovement")
-    return [
-        rut_chart(weekly, "2016-01-01"),
-        basket_chart(weekly),
+def home_charts(weekly: pd.DataFrame, config: Config) -> tuple[Chart, ...]:
+    """The home page's charts, in page order (an extra chart is one more entry here)."""
+    alts, co = config.alts, config.comovement
+    return (
+        rut_chart(weekly, config.charts.rut_since),
+        basket_chart(weekly, alts.ma_fast_weeks, alts.ma_slow_weeks),
         rebased_chart(weekly),
-        correlation_chart(weekly, float(co["min_corr"]), int(co["window_weeks"])),
+        correlation_chart(weekly, float(co.min_corr), co.window_weeks),
         season_chart(
-            weekly, float(alts["season_alt_threshold"]), float(alts["season_btc_threshold"])
+            weekly,
+            alts.season_window_days,
+            float(alts.season_alt_threshold),
+            float(alts.season_btc_threshold),
         ),
-    ]
+    )
 
 
 # --- Link previews and rendering ------------------------------------------------------------------

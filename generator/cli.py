@@ -17,7 +17,9 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,6 +28,7 @@ from generator.config import PROJECT_ROOT, RunOptions, load_config
 from generator.errors import AltseasonError
 
 log = logging.getLogger("generator")
+Progress = Callable[[str], None]  # called with a stage's name as it ends
 
 
 class IsoDate(click.ParamType):
@@ -128,10 +131,13 @@ def run_options(kwargs: dict) -> RunOptions:
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[str], None] | None]:
-    """A rich progress bar on a terminal; nothing when output is piped or logged."""
-    if not sys.stderr.isatty():
-        yield None
+def progress_bar(
+    total: int, label: str, given: Progress | None = None
+) -> Iterator[Progress | None]:
+    """A rich progress bar on a terminal; nothing when output is piped or logged; `given`
+    (a caller's own progress hook) as it is."""
+    if given is not None or not sys.stderr.isatty():
+        yield given
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -217,23 +223,86 @@ def check_ledger(options: RunOptions) -> None:
     archive.read_ledger(archive.ledger_path(options.data_dir))
 
 
-def do_pages(options: RunOptions, fetched: cache.FetchSummary | None = None):
-    from generator import pages
+@dataclass(frozen=True)
+class PagesSummary:
+    """What one `pages` run did, for the closing summary line."""
 
+    week: dt.date
+    signal: str
+    recorded: int
+    backfilled: int
+    weeks_total: int
+    written: int
+    removed: int
+    seconds: float
+
+
+def do_pages(
+    options: RunOptions, fetched: cache.FetchSummary | None, progress: Progress | None = None
+) -> PagesSummary:
+    """Compute (pipeline), record the new weeks (archive), render (pages): the weekly job
+    after its fetch. `progress(stage)` is called as each stage ends."""
+    from generator import pages, pipeline
+
+    started = time.monotonic()
     prices = fetched.prices if fetched is not None else None
-    with progress_bar(5, "pages") as advance:
-        summary = pages.generate(options, progress=advance, prices=prices)
-    for warning in summary.warnings:
+    result = pipeline.run(options, prices, progress)
+    for warning in result.warnings:
         log.warning(warning)
-    return summary
+    path = archive.ledger_path(options.data_dir)
+    recorded = archive.append(path, list(result.recorded), list(result.new))
+    if progress:
+        progress("record")
+    written = pages.write(result, options.docs_dir, progress)
+    return PagesSummary(
+        week=result.newest_week,
+        signal=result.latest["signal"],
+        recorded=recorded,
+        backfilled=result.backfilled,
+        weeks_total=len(result.records),
+        written=written.written,
+        removed=written.removed,
+        seconds=time.monotonic() - started,
+    )
 
 
-def pages_line(s) -> str:
+def pages_line(s: PagesSummary) -> str:
     return (
         f"pages: week ending {s.week} is {s.signal}; {s.recorded} week(s) recorded "
         f"({s.backfilled} backfilled), {s.weeks_total} in the archive; "
         f"{s.written} file(s) written, {s.removed} removed ({s.seconds:.1f} s)"
     )
+
+
+def weekly_job(
+    options: RunOptions,
+    build: bool,
+    say: Callable[[str], None] = click.echo,
+    progress: Progress | None = None,
+) -> None:
+    """The `pages` job (with `build`, the `site` job): fetch, compute, record, render, then
+    `mkdocs build --strict`; `say` gets each summary line. The benchmark runs this same
+    function with its own `progress` (a clock) in place of the progress bar."""
+    from generator import pages, pipeline
+
+    started = time.monotonic()
+    with archive.data_lock(options.data_dir):
+        check_ledger(options)
+        fetched = do_fetch(options)
+        if progress:
+            progress("fetch")
+        say(fetch_line(fetched))
+        stages = len(pipeline.STAGES) + 1 + len(pages.STAGES)
+        with progress_bar(stages, "pages", progress) as advance:
+            say(pages_line(do_pages(options, fetched, advance)))
+        if build:
+            from generator.site import build_site
+
+            seconds = build_site(options.docs_dir, options.site_dir)
+            if progress:
+                progress("mkdocs build")
+            total = time.monotonic() - started
+            say(f"site: built {options.site_dir} in {seconds:.1f} s ({total:.1f} s in all)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -255,32 +324,14 @@ def fetch(**kwargs) -> None:
 @main.command()
 @common_options
 @guarded
-def pages(**kwargs) -> None:
+def pages(**kwargs: Any) -> None:
     """Fetch, record this week's verdict in the ledger, and write the pages and API files."""
-    options = run_options(kwargs)
-    with archive.data_lock(options.data_dir):
-        check_ledger(options)
-        fetched = do_fetch(options)
-        click.echo(fetch_line(fetched))
-        click.echo(pages_line(do_pages(options, fetched)))
+    weekly_job(run_options(kwargs), build=False)
 
 
 @main.command()
 @common_options
 @guarded
-def site(**kwargs) -> None:
+def site(**kwargs: Any) -> None:
     """Fetch, pages, then `mkdocs build --strict` into the site folder."""
-    from generator.site import build_site
-
-    started = time.monotonic()
-    options = run_options(kwargs)
-    with archive.data_lock(options.data_dir):
-        check_ledger(options)
-        fetched = do_fetch(options)
-        click.echo(fetch_line(fetched))
-        click.echo(pages_line(do_pages(options, fetched)))
-        seconds = build_site(options.docs_dir, options.site_dir)
-    click.echo(
-        f"site: built {options.site_dir} in {seconds:.1f} s "
-        f"({time.monotonic() - started:.1f} s in all)"
-    )
+    weekly_job(run_options(kwargs), build=True)

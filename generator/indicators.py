@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from generator.cache import MarketData
-from generator.config import Config
+from generator.config import Config, Sentiment
 
 STATES = ("below", "approaching", "testing", "confirmed", "failed")
 
@@ -252,17 +252,17 @@ def weekly_returns(weekly_close: pd.Series) -> pd.Series:
     return weekly_close / weekly_close.shift(1) - 1
 
 
-def fear_greed_label(value: float, bands: dict) -> str | None:
+def fear_greed_label(value: float | None, bands: Sentiment) -> str | None:
     """alternative.me's words for a Fear & Greed value."""
     if value is None or np.isnan(value):
         return None
-    if value <= bands["extreme_fear_max"]:
+    if value <= bands.extreme_fear_max:
         return "Extreme Fear"
-    if value <= bands["fear_max"]:
+    if value <= bands.fear_max:
         return "Fear"
-    if value <= bands["neutral_max"]:
+    if value <= bands.neutral_max:
         return "Neutral"
-    if value <= bands["greed_max"]:
+    if value <= bands.greed_max:
         return "Greed"
     return "Extreme Greed"
 
@@ -282,34 +282,33 @@ def compute_weekly(panel: pd.DataFrame, data: MarketData, config: Config) -> pd.
 
     One row is one complete week (index `week_ending`). Columns are prefixed by what they
     describe: `rut_*` (the Russell 2000 against its reference), `basket_*` (the altcoin basket),
-    `season_*`, `eth_btc*`, `btc_*`, `fear_greed`, `vix`, `corr_52w`, and `newest_*` (the newest
-    daily bar of each input on or before the week's end).
+    `season_*`, `eth_btc*`, `btc_*`, `fear_greed`, `vix`, `comovement_corr` (over the
+    configured `window_weeks`), and `newest_*` (the newest daily bar of each input on or before
+    the week's end).
     """
     weeks = panel.index
     rut, btc, eth = config.russell.symbol, config.btc.symbol, config.eth.symbol
     coins = [s.symbol for s in config.basket]
-    ref_cfg, zone = config.section("reference"), config.section("zone")
-    alts, weeks_cfg = config.section("alts"), config.section("weeks")
-    crypto_stale = int(weeks_cfg["stale_days_crypto"])
+    ref_cfg, zone, alts = config.reference, config.zone, config.alts
+    crypto_stale = config.weeks.stale_days_crypto
 
-    pin = dt.date.fromisoformat(ref_cfg["pin_date"]) if ref_cfg.get("pin_date") else None
     refs = as_of_weeks(
-        reference_levels(data.close(rut), float(ref_cfg["drawdown_pct"]), pin), weeks
+        reference_levels(data.close(rut), float(ref_cfg.drawdown_pct), ref_cfg.pin_date), weeks
     )
     states = russell_states(
         panel[rut],
         refs["reference"],
         refs["reference_date"],
-        float(zone["half_width_pct"]),
-        float(zone["approach_pct"]),
-        int(zone["confirm_weeks"]),
+        float(zone.half_width_pct),
+        float(zone.approach_pct),
+        zone.confirm_weeks,
     ).add_prefix("rut_")
 
-    basket = basket_index(
-        panel[coins], int(alts["min_history_weeks"]), int(alts["min_members"])
-    ).add_prefix("basket_")
-    basket["basket_ma_fast"] = moving_average(basket["basket_level"], int(alts["ma_fast_weeks"]))
-    basket["basket_ma_slow"] = moving_average(basket["basket_level"], int(alts["ma_slow_weeks"]))
+    basket = basket_index(panel[coins], alts.min_history_weeks, alts.min_members).add_prefix(
+        "basket_"
+    )
+    basket["basket_ma_fast"] = moving_average(basket["basket_level"], alts.ma_fast_weeks)
+    basket["basket_ma_slow"] = moving_average(basket["basket_level"], alts.ma_slow_weeks)
     basket["basket_vs_ma_fast_pct"] = pct_vs(basket["basket_level"], basket["basket_ma_fast"])
     basket["basket_vs_ma_slow_pct"] = pct_vs(basket["basket_level"], basket["basket_ma_slow"])
 
@@ -317,28 +316,25 @@ def compute_weekly(panel: pd.DataFrame, data: MarketData, config: Config) -> pd.
         {c: data.close(c) for c in coins},
         data.close(btc),
         weeks,
-        int(alts["season_window_days"]),
-        int(alts["min_members"]),
+        alts.season_window_days,
+        alts.min_members,
         crypto_stale,
     ).add_prefix("season_")
 
     out = pd.concat([states, basket, season], axis=1)
     out["btc_close"] = panel[btc]
     out["eth_btc"] = panel[eth] / panel[btc]
-    out["eth_btc_ma"] = moving_average(out["eth_btc"], int(alts["eth_btc_ma_weeks"]))
+    out["eth_btc_ma"] = moving_average(out["eth_btc"], alts.eth_btc_ma_weeks)
     out["eth_btc_vs_ma_pct"] = pct_vs(out["eth_btc"], out["eth_btc_ma"])
-    sentiment = config.section("sentiment")
     out["fear_greed"] = closes_at(
-        data.fear_greed, weeks, int(sentiment["fear_greed_stale_days"])
+        data.fear_greed, weeks, config.sentiment.fear_greed_stale_days
     ).to_numpy()
     out["btc_dominance_pct"] = closes_at(
         data.total_mcap["btc_dominance_pct"], weeks, crypto_stale
     ).to_numpy()
     out["vix"] = panel[config.vix.symbol]
-    out["corr_52w"] = rolling_correlation(
-        weekly_returns(panel[rut]),
-        out["basket_return"],
-        int(config.section("comovement")["window_weeks"]),
+    out["comovement_corr"] = rolling_correlation(
+        weekly_returns(panel[rut]), out["basket_return"], config.comovement.window_weeks
     )
     for key, symbols in (
         ("rut", [rut]),

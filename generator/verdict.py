@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from generator import templating
-from generator.config import Config
+from generator.config import Alts, Config
 from generator.indicators import fear_greed_label
 
 SIGNALS = ("OFF", "WATCH", "ARMED", "ON", "UNKNOWN")
@@ -60,8 +60,8 @@ def _above(value: float | None, threshold: float) -> bool | None:
 
 def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: str) -> dict:
     """The verdict record for one week, from that week's row of `compute_weekly`."""
-    zone, alts_cfg = config.section("zone"), config.section("alts")
-    sentiment_cfg, co_cfg = config.section("sentiment"), config.section("comovement")
+    zone, alts_cfg = config.zone, config.alts
+    sentiment_cfg, co_cfg = config.sentiment, config.comovement
     state = row["rut_state"] if isinstance(row["rut_state"], str) else None
     rut = {
         "close": _num(row["rut_close"]),
@@ -73,7 +73,7 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         "distance_pts": _num(row["rut_distance_pts"]),
         "distance_pct": _num(row["rut_distance_pct"]),
         "weeks_above_zone": int(row["rut_weeks_above_zone"]),
-        "confirm_weeks": int(zone["confirm_weeks"]),
+        "confirm_weeks": zone.confirm_weeks,
         "confirmed_on": _day(row["rut_confirmed_on"]),
         "state": state,
     }
@@ -104,8 +104,8 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         "fear_greed_label": fear_greed_label(fear_greed, sentiment_cfg),
         "vix": _num(row["vix"]),
     }
-    corr = _num(row["corr_52w"], 3)
-    comovement = {"corr": corr, "window_weeks": int(co_cfg["window_weeks"])}
+    corr = _num(row["comovement_corr"], 3)
+    comovement = {"corr": corr, "window_weeks": co_cfg.window_weeks}
     near = None if state is None else state in ("approaching", "testing", "confirmed")
     checks = [
         _check(
@@ -121,30 +121,30 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         _check(
             "season_index",
             season,
-            float(alts_cfg["season_alt_threshold"]),
-            None if season is None else season >= alts_cfg["season_alt_threshold"],
+            float(alts_cfg.season_alt_threshold),
+            None if season is None else season >= alts_cfg.season_alt_threshold,
             False,
         ),
         _check("eth_btc_trend", eth_btc_vs, 0.0, _above(eth_btc_vs, 0.0), False),
         _check(
             "fear_greed",
             sentiment["fear_greed"],
-            float(sentiment_cfg["fear_max"]),
-            _above(fear_greed, float(sentiment_cfg["fear_max"])),
+            float(sentiment_cfg.fear_max),
+            _above(fear_greed, float(sentiment_cfg.fear_max)),
             False,
         ),
         _check(
             "vix",
             sentiment["vix"],
-            float(sentiment_cfg["vix_calm_max"]),
-            None if sentiment["vix"] is None else sentiment["vix"] <= sentiment_cfg["vix_calm_max"],
+            float(sentiment_cfg.vix_calm_max),
+            None if sentiment["vix"] is None else sentiment["vix"] <= sentiment_cfg.vix_calm_max,
             False,
         ),
         _check(
             "comovement",
             corr,
-            float(co_cfg["min_corr"]),
-            None if corr is None else corr >= co_cfg["min_corr"],
+            float(co_cfg.min_corr),
+            None if corr is None else corr >= co_cfg.min_corr,
             False,
         ),
     ]
@@ -169,16 +169,16 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         "source": source,
         "methodology": config.methodology_version,
     }
-    record["sentence"] = templating.render("sentence.txt.j2", v=record).strip()
+    record["sentence"] = templating.render("sentence.txt.j2", v=record, config=config).strip()
     return record
 
 
-def _season_label(season: float | None, alts_cfg: dict) -> str | None:
+def _season_label(season: float | None, alts_cfg: Alts) -> str | None:
     if season is None:
         return None
-    if season >= alts_cfg["season_alt_threshold"]:
+    if season >= alts_cfg.season_alt_threshold:
         return "altcoin season"
-    if season <= alts_cfg["season_btc_threshold"]:
+    if season <= alts_cfg.season_btc_threshold:
         return "bitcoin season"
     return "neither"
 
