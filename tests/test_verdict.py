@@ -425,9 +425,7 @@ def small_config(config: Config) -> Config:
         eth_btc_ma_weeks=3,
     )
     comovement = dataclasses.replace(config.comovement, window_weeks=4)
-    return dataclasses.replace(
-        config, alts=alts, comovement=comovement, basket=config.basket[:3]
-    )
+    return dataclasses.replace(config, alts=alts, comovement=comovement, basket=config.basket[:3])
 
 
 def bars(closes: pd.Series) -> pd.DataFrame:
