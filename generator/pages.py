@@ -84,10 +84,16 @@ def root_of(url: str) -> str:
     return "../" * depth
 
 
-def write(result: PipelineResult, docs_dir: Path, progress: Progress | None = None) -> Written:
-    """Write every generated page and file of `result` into `docs_dir`; prune the rest."""
+def write(
+    result: PipelineResult,
+    docs_dir: Path,
+    progress: Progress | None = None,
+    writer: DocsWriter | None = None,
+) -> Written:
+    """Write every generated page and file of `result` into `docs_dir`; prune the rest.
+    `writer` replaces the default DocsWriter (the benchmark's stand-in renderings)."""
     done = progress or (lambda stage: None)
-    writer = DocsWriter(docs_dir)
+    writer = writer or DocsWriter(docs_dir)
     prepare_docs_dir(docs_dir)
     figures, home_preview = write_home_charts(writer, result)
     done("home charts")
