@@ -8,6 +8,7 @@ in time").
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -122,24 +123,34 @@ def russell_states(
                 state = "approaching"
             else:
                 state = "below"
-        rows.append(
-            {
-                "close": close,
-                "reference": ref,
-                "reference_date": ref_date,
-                "zone_bottom": zone_bottom,
-                "zone_top": zone_top,
-                "approach_level": approach,
-                "distance_pts": close - ref,
-                "distance_pct": (close / ref - 1) * 100,
-                "weeks_above_zone": run,
-                "state": state,
-                "confirmed_on": confirmed_on if state == "confirmed" else None,
-            }
-        )
+        levels = {"zone_bottom": zone_bottom, "zone_top": zone_top, "approach_level": approach}
+        rows.append(_state_row(close, ref, ref_date, levels, run, state, confirmed_on))
     out = pd.DataFrame(rows, index=weekly_close.index)
     out["reference_date"] = pd.to_datetime(out["reference_date"])
     return out
+
+
+def _state_row(
+    close: float,
+    ref: float,
+    ref_date: Any,
+    levels: dict[str, float],
+    run: int,
+    state: str | None,
+    confirmed_on: Any,
+) -> dict[str, Any]:
+    """One week's row of `russell_states`."""
+    return {
+        "close": close,
+        "reference": ref,
+        "reference_date": ref_date,
+        **levels,
+        "distance_pts": close - ref,
+        "distance_pct": (close / ref - 1) * 100,
+        "weeks_above_zone": run,
+        "state": state,
+        "confirmed_on": confirmed_on if state == "confirmed" else None,
+    }
 
 
 # --- The altcoin basket (TOTAL3 proxy) -----------------------------------------------------------
@@ -326,27 +337,34 @@ def compute_weekly(panel: pd.DataFrame, data: MarketData, config: Config) -> pd.
     out["eth_btc"] = panel[eth] / panel[btc]
     out["eth_btc_ma"] = moving_average(out["eth_btc"], alts.eth_btc_ma_weeks)
     out["eth_btc_vs_ma_pct"] = pct_vs(out["eth_btc"], out["eth_btc_ma"])
-    out["fear_greed"] = closes_at(
-        data.fear_greed, weeks, config.sentiment.fear_greed_stale_days
-    ).to_numpy()
-    out["btc_dominance_pct"] = closes_at(
-        data.total_mcap["btc_dominance_pct"], weeks, crypto_stale
-    ).to_numpy()
+    fear_stale = config.sentiment.fear_greed_stale_days
+    out["fear_greed"] = closes_at(data.fear_greed, weeks, fear_stale).to_numpy()
+    dominance = data.total_mcap["btc_dominance_pct"]
+    out["btc_dominance_pct"] = closes_at(dominance, weeks, crypto_stale).to_numpy()
     out["vix"] = panel[config.vix.symbol]
     out["comovement_corr"] = rolling_correlation(
         weekly_returns(panel[rut]), out["basket_return"], config.comovement.window_weeks
     )
-    for key, symbols in (
-        ("rut", [rut]),
-        ("btc", [btc]),
-        ("eth", [eth]),
-        ("vix", [config.vix.symbol]),
-        ("basket", coins),
-    ):
+    out = pd.concat([out, newest_bars(data, config, weeks)], axis=1)
+    out.index.name = "week_ending"
+    return out
+
+
+def newest_bars(data: MarketData, config: Config, weeks: pd.DatetimeIndex) -> pd.DataFrame:
+    """One row per week: the newest daily bar of each input on or before the week's end
+    (`newest_rut`, ..., `newest_basket` = the newest of any coin, `newest_fear_greed`)."""
+    groups = {
+        "rut": [config.russell.symbol],
+        "btc": [config.btc.symbol],
+        "eth": [config.eth.symbol],
+        "vix": [config.vix.symbol],
+        "basket": [s.symbol for s in config.basket],
+    }
+    out = pd.DataFrame(index=weeks)
+    for key, symbols in groups.items():
         newest = [newest_bar(data.prices[s].index, weeks) for s in symbols if s in data.prices]
         out[f"newest_{key}"] = (
             pd.concat(newest, axis=1).max(axis=1) if newest else pd.Series(pd.NaT, index=weeks)
         )
     out["newest_fear_greed"] = newest_bar(data.fear_greed.index, weeks)
-    out.index.name = "week_ending"
     return out
