@@ -58,7 +58,7 @@ seed: $(STAMP) ## Re-create the committed data/ from the replay folder (what the
 	rm -rf data/prices data/extra data/verdicts.jsonl
 	$(BIN)/python -m generator pages --prices-dir $(REPLAY_DIR) --offline --as-of $(SEED_AS_OF)
 
-bench: $(STAMP) ## Benchmark the weekly job (~6 min; BENCH_ARGS=--full ~25 min); writes bench/results.md
+bench: $(STAMP) ## Benchmark the weekly job against a bare MkDocs build (~10 min); writes bench/results.md
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 site-zensical: $(STAMP) ## Optional: write site_docs/, then build site/ with Zensical (own venv in build/)
@@ -76,9 +76,10 @@ faults: $(STAMP) ## Run the whole fault matrix, SIGKILL cases included; ends wit
 audit: $(STAMP) ## Check every package pinned in the lock for known vulnerabilities (needs the network)
 	$(BIN)/python scripts/audit.py $(LOCK) $(AUDIT_ARGS)
 
-lint: $(STAMP) ## Ruff lint and format check
+lint: $(STAMP) ## Ruff lint and format check, and mypy --strict on generator/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -115,8 +116,12 @@ def load_market_data(
             frame = frame.loc[: pd.Timestamp(as_of)]
         if not frame.empty:
             prices[s.symbol] = frame
-    fear_greed = _load_optional(extra_dir(data_dir) / FEAR_GREED_FILE, read_fear_greed_csv)
-    total_mcap = _load_optional(extra_dir(data_dir) / TOTAL_MCAP_FILE, read_total_mcap_csv)
+    fear_greed = cast(
+        pd.Series, _load_optional(extra_dir(data_dir) / FEAR_GREED_FILE, read_fear_greed_csv)
+    )
+    total_mcap = cast(
+        pd.DataFrame, _load_optional(extra_dir(data_dir) / TOTAL_MCAP_FILE, read_total_mcap_csv)
+    )
     if as_of is not None:
         fear_greed = fear_greed.loc[: pd.Timestamp(as_of)]
         total_mcap = total_mcap.loc[: pd.Timestamp(as_of)]
@@ -127,7 +132,9 @@ def _since(frame: pd.DataFrame, symbol: Symbol) -> pd.DataFrame:
     return frame.loc[pd.Timestamp(symbol.since) :] if symbol.since else frame
 
 
-def _load_optional(path: Path, reader: Callable[[Path], pd.Series | pd.DataFrame]):
+def _load_optional(
+    path: Path, reader: Callable[[Path], pd.Series | pd.DataFrame]
+) -> pd.Series | pd.DataFrame:
     if path.is_file():
         return reader(path)
     if reader is read_fear_greed_csv:
@@ -167,7 +174,7 @@ def read_total_mcap_csv(path: Path) -> pd.DataFrame:
     frame.index = pd.DatetimeIndex(dates, name="date")
     if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
         raise PriceDataError(f"total market cap: {path}: dates must be ascending and unique")
-    return frame.astype("float64")
+    return cast(pd.DataFrame, frame.astype("float64"))
 
 
 def total_mcap_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -446,7 +453,7 @@ def _merge_series(data_dir: Path, new: pd.Series) -> pd.Series:
     if not path.is_file():
         return new
     old = read_fear_greed_csv(path)
-    return pd.concat([old[~old.index.isin(new.index)], new]).sort_index()
+    return cast(pd.Series, pd.concat([old[~old.index.isin(new.index)], new]).sort_index())
 
 
 def newest_by_group(config: Config, frames: dict[str, pd.DataFrame]) -> dict[str, dt.date | None]:

@@ -17,7 +17,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
@@ -61,10 +61,10 @@ class Chart:
     name: str
     title: str
     description: str
-    spec: dict
+    spec: Spec
     data: pd.DataFrame | None
 
-    def static_spec(self, width: int = STATIC_WIDTH, background: str = "transparent") -> dict:
+    def static_spec(self, width: int = STATIC_WIDTH, background: str = "transparent") -> Spec:
         """The same chart at a fixed width, for SVG and PNG rendering. Transparent by default,
         so the page's dark palette can invert it instead of showing a white box. A shallow
         copy: only top-level keys change, the rows are shared."""
@@ -75,7 +75,7 @@ class Chart:
         return spec
 
 
-def _text(macro: str, **facts) -> tuple[str, str]:
+def _text(macro: str, **facts: Any) -> tuple[str, str]:
     module = templating.environment().get_template("charts.txt.j2").module
     title, description = str(getattr(module, macro)(**facts)).strip().split("|", 1)
     return title, description
@@ -88,29 +88,32 @@ def _records(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().round(2)
 
 
-def _values(rows: pd.DataFrame) -> list[dict]:
+def _values(rows: pd.DataFrame) -> list[Row]:
     """Rows as JSON-ready dicts (missing values as null)."""
-    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in records]
 
 
 def _chart(
     name: str,
-    template: dict,
+    template: Spec,
     rows: pd.DataFrame | None,
     title: str,
     description: str,
-    values: list[dict] | None = None,
+    values: list[Row] | None = None,
 ) -> Chart:
     # A shallow copy: the cached template's nested parts are shared and never changed.
     spec = dict(template)
-    spec["datasets"] = {DATASET: _values(rows) if values is None else values}
+    if values is None:
+        values = _values(rows) if rows is not None else []
+    spec["datasets"] = {DATASET: values}
     # No title inside the chart: the page's caption carries it, and a long title would be
     # clipped on a phone. `description` becomes the SVG's aria-label.
     spec["description"] = description
     return Chart(name, title, description, spec, rows)
 
 
-def _finish(chart) -> dict:
+def _finish(chart: alt.TopLevelMixin) -> Spec:
     spec = (
         chart.properties(width="container", height=HEIGHT)
         .configure(font=FONT, background="transparent")
@@ -119,6 +122,7 @@ def _finish(chart) -> dict:
         .configure_legend(orient="top", labelFontSize=11, titleFontSize=11)
         .to_dict(validate=True)
     )
+    spec = cast(Spec, spec)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     return spec
 
@@ -144,7 +148,7 @@ def _week_tooltip() -> alt.Tooltip:
 
 
 @functools.cache
-def _rut_template() -> dict:
+def _rut_template() -> Spec:
     base = _base()
     zone = base.mark_area(opacity=0.35, color=PALETTE["zone"], interpolate="step-after").encode(
         x=_time_x(), y=alt.Y("zone_bottom:Q"), y2="zone_top:Q"
@@ -164,7 +168,13 @@ def _rut_template() -> dict:
     return _finish(zone + ref + close)
 
 
-def _series_lines(domain: list[str], colours: list[str], dashes: list, y: alt.Y, extra=()) -> dict:
+def _series_lines(
+    domain: list[str],
+    colours: list[str],
+    dashes: list[list[int]],
+    y: alt.Y,
+    extra: tuple[alt.Tooltip, ...] = (),
+) -> Spec:
     return _finish(
         _base()
         .transform_filter("isValid(datum.value)")
@@ -203,7 +213,7 @@ def _basket_template(series: tuple[str, str, str]) -> Spec:
 
 
 @functools.cache
-def _rebased_template() -> dict:
+def _rebased_template() -> Spec:
     return _series_lines(
         REBASED_SERIES,
         [PALETTE["rut"], PALETTE["basket"]],
@@ -213,7 +223,7 @@ def _rebased_template() -> dict:
 
 
 @functools.cache
-def _correlation_template(min_corr: float) -> dict:
+def _correlation_template(min_corr: float) -> Spec:
     line = (
         _base()
         .transform_filter("isValid(datum.correlation)")
@@ -225,7 +235,7 @@ def _correlation_template(min_corr: float) -> dict:
         )
     )
     rules = (
-        alt.Chart(alt.Data(values=[{"y": 0.0}, {"y": min_corr}]))
+        alt.Chart(alt.Data(values=[{"y": 0.0}, {"y": min_corr}]))  # type: ignore[no-untyped-call]
         .mark_rule(strokeDash=[3, 3], color="#888")
         .encode(y="y:Q")
     )
@@ -236,7 +246,7 @@ def _correlation_template(min_corr: float) -> dict:
 def _season_template(window_days: int, alt_threshold: float, btc_threshold: float) -> Spec:
     bands = (
         alt.Chart(
-            alt.Data(
+            alt.Data(  # type: ignore[no-untyped-call]
                 values=[
                     {"from": alt_threshold, "to": 100, "band": "Altcoin season"},
                     {"from": 0, "to": btc_threshold, "band": "Bitcoin season"},
@@ -355,7 +365,7 @@ def season_chart(
 
 
 @functools.cache
-def _week_template() -> dict:
+def _week_template() -> Spec:
     spec = copy.deepcopy(_rut_template())
     spec["height"] = 200
     # Drawn at WEEK_WIDTH and shrunk to the column: a narrower drawing with slightly larger
@@ -410,7 +420,7 @@ def home_charts(weekly: pd.DataFrame, config: Config) -> tuple[Chart, ...]:
 # --- Link previews and rendering ------------------------------------------------------------------
 
 
-def preview_spec(chart: Chart, headline: str, sentence: str, signal: str) -> dict:
+def preview_spec(chart: Chart, headline: str, sentence: str, signal: str) -> Spec:
     """A 1200x630 link-preview image: the verdict as title and subtitle over the chart."""
     width, height = PREVIEW_SIZE
     spec = chart.static_spec(width, background="white")
@@ -453,21 +463,22 @@ def bundle_version() -> str:
     return f"vega{vlc.get_vega_version()}-vl{_vl_version()}-embed{vlc.get_vega_embed_version()}"
 
 
-def spec_hash(spec: dict) -> str:
+def spec_hash(spec: Spec) -> str:
     """A short content hash of a spec and the renderer, so a rendering is redone only when
     either changes."""
     payload = json.dumps(spec, sort_keys=True, separators=(",", ":")) + bundle_version()
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
-def to_svg(spec: dict) -> str:
+def to_svg(spec: Spec) -> str:
     return vlc.vegalite_to_svg(spec, vl_version=_vl_version())
 
 
-def to_png(spec: dict) -> bytes:
+def to_png(spec: Spec) -> bytes:
     return vlc.vegalite_to_png(spec, vl_version=_vl_version(), scale=1)
 
 
 def vega_bundle() -> str:
     """Vega, Vega-Lite and Vega-Embed in one script, for serving from the site itself."""
-    return vlc.javascript_bundle(vl_version=_vl_version())
+    # The stubs make `snippet` required; without it vl-convert returns the whole bundle.
+    return vlc.javascript_bundle(vl_version=_vl_version())  # type: ignore[call-arg]

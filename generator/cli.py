@@ -31,10 +31,12 @@ log = logging.getLogger("generator")
 Progress = Callable[[str], None]  # called with a stage's name as it ends
 
 
-class IsoDate(click.ParamType):
+class IsoDate(click.ParamType):  # type: ignore[type-arg]
     name = "DATE"
 
-    def convert(self, value, param, ctx):
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:
@@ -47,7 +49,7 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def common_options(command: Callable) -> Callable:
+def common_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options every command takes (ARCHITECTURE.md, "Command line"), declared once."""
     options = [
         click.option(
@@ -110,7 +112,7 @@ def setup_logging(verbose: bool) -> None:
         logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
-def run_options(kwargs: dict) -> RunOptions:
+def run_options(kwargs: dict[str, Any]) -> RunOptions:
     today = today_utc()
     as_of = kwargs["as_of"] or today - dt.timedelta(days=1)
     if as_of > today:
@@ -158,11 +160,11 @@ def progress_bar(
         yield advance
 
 
-def guarded(command: Callable) -> Callable:
+def guarded(command: Callable[..., None]) -> Callable[..., None]:
     """Run a command, turning our errors into one line and an exit code."""
 
     @functools.wraps(command)
-    def wrapper(**kwargs):
+    def wrapper(**kwargs: Any) -> None:
         verbose = kwargs.get("verbose", False)
         setup_logging(verbose)
         try:
@@ -314,7 +316,7 @@ def main() -> None:
 @main.command()
 @common_options
 @guarded
-def fetch(**kwargs) -> None:
+def fetch(**kwargs: Any) -> None:
     """Refresh the price cache (data/prices/) from Yahoo or a replay folder."""
     options = run_options(kwargs)
     with archive.data_lock(options.data_dir):

@@ -269,7 +269,9 @@ def load_config(path: Path | None = None) -> Config:
     unknown = sorted(set(raw) - {*SECTIONS, "symbols", "basket"})
     if unknown:
         raise ConfigError(f"{path} [{unknown[0]}]: unknown section (nothing reads it)")
-    sections = {name: _section(path, raw, name, cls) for name, cls in SECTIONS.items()}
+    sections: dict[str, Any] = {
+        name: _section(path, raw, name, cls) for name, cls in SECTIONS.items()
+    }
     return Config(path=path, **sections, **_symbols(path, raw))
 
 

@@ -11,7 +11,7 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -98,7 +98,7 @@ def breakout_events(weekly: pd.DataFrame, min_reference_age_weeks: int) -> pd.Da
     events = weekly.loc[turned, ["rut_close", "rut_reference", "rut_reference_date"]].copy()
     age = (events.index - events["rut_reference_date"]).dt.days / 7
     events["reference_age_weeks"] = age.round().astype("int64")
-    return events[events["reference_age_weeks"] >= min_reference_age_weeks]
+    return cast(pd.DataFrame, events[events["reference_age_weeks"] >= min_reference_age_weeks])
 
 
 def _stats(values: pd.Series) -> Json:
@@ -161,7 +161,7 @@ def _extreme(series: pd.Series, window: tuple[str, str], highest: bool) -> Json:
     if part.empty:
         return {"date": None, "value": None}
     at = part.idxmax() if highest else part.idxmin()
-    return {"date": _day(at), "value": _r(part[at], 2)}
+    return {"date": _day(at), "value": _r(part.max() if highest else part.min(), 2)}
 
 
 # --- The claims, one function each ---------------------------------------------------------------
@@ -253,14 +253,14 @@ def one_to_one(lags: pd.DataFrame, min_corr: float) -> Claim:
     table = lags.dropna(subset=["corr"])
     if table.empty:
         return Claim("one_to_one", Conclusion.TOO_FEW_CASES, {})
-    best = int(table["corr"].abs().idxmax())
+    best = int(cast(int, table["corr"].abs().idxmax()))
     same_week = _r(lags.loc[0, "corr"], 3) if 0 in lags.index else None
     holds = best == 0 and same_week is not None and same_week >= min_corr
     numbers = {
         "best_lag": best,
         "best_corr": _r(table.loc[best, "corr"], 3),
         "same_week_corr": same_week,
-        "n": int(lags.loc[0, "n"]) if 0 in lags.index else 0,
+        "n": int(cast(int, lags.loc[0, "n"])) if 0 in lags.index else 0,
     }
     return Claim("one_to_one", Conclusion.HOLDS if holds else Conclusion.DOES_NOT_HOLD, numbers)
 
@@ -389,10 +389,10 @@ def build_evidence(
         as_of=as_of,
         study=study,
         lead_lag=[
-            {"lag": int(k), "corr": _r(row["corr"], 3), "n": int(row["n"])}
+            {"lag": int(cast(int, k)), "corr": _r(row["corr"], 3), "n": int(row["n"])}
             for k, row in lags.iterrows()
         ],
         claims=check_claims(panel, weekly, data, config, study, lags, as_of),
-        latest_breakout=since_latest_breakout(events.index, assets),
+        latest_breakout=since_latest_breakout(pd.DatetimeIndex(events.index), assets),
         min_events_for_conclusion=ev.min_events_for_conclusion,
     )

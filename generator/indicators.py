@@ -8,7 +8,7 @@ in time").
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,7 @@ def reference_levels(
         pin = pd.Timestamp(pin_date)
         if pin not in dates:
             raise ValueError(f"reference pin_date {pin_date} has no daily close")
-        at = dates.get_loc(pin)
+        at = int(cast(int, dates.get_loc(pin)))
         reference[at:] = values[at]
         reference_at[at:] = at
     else:
@@ -58,7 +58,7 @@ def reference_levels(
                 ref, ref_at = peak, peak_at
             reference[i], reference_at[i] = ref, ref_at
     ref_dates = pd.DatetimeIndex(
-        [dates[j] if j >= 0 else pd.NaT for j in reference_at], dtype="datetime64[ns]"
+        [dates[int(j)] if j >= 0 else pd.NaT for j in reference_at], dtype="datetime64[ns]"
     )
     return pd.DataFrame({"reference": reference, "reference_date": ref_dates}, index=dates)
 
@@ -190,7 +190,8 @@ def closes_at(daily_close: pd.Series, days: pd.DatetimeIndex, stale_days: int) -
     daily_close = daily_close.dropna()
     if daily_close.empty:
         return pd.Series(np.nan, index=days)
-    bars = pd.DataFrame({"bar": daily_close.index.as_unit("ns"), "close": daily_close.to_numpy()})
+    bar_days = pd.DatetimeIndex(daily_close.index).as_unit("ns")
+    bars = pd.DataFrame({"bar": bar_days, "close": daily_close.to_numpy()})
     wanted = pd.DataFrame({"day": pd.DatetimeIndex(days).as_unit("ns")})
     joined = pd.merge_asof(wanted, bars, left_on="day", right_on="bar", direction="backward")
     fresh = (joined["day"] - joined["bar"]).dt.days <= stale_days
@@ -297,7 +298,7 @@ def compute_weekly(panel: pd.DataFrame, data: MarketData, config: Config) -> pd.
     configured `window_weeks`), and `newest_*` (the newest daily bar of each input on or before
     the week's end).
     """
-    weeks = panel.index
+    weeks = pd.DatetimeIndex(panel.index)
     rut, btc, eth = config.russell.symbol, config.btc.symbol, config.eth.symbol
     coins = [s.symbol for s in config.basket]
     ref_cfg, zone, alts = config.reference, config.zone, config.alts
@@ -362,9 +363,13 @@ def newest_bars(data: MarketData, config: Config, weeks: pd.DatetimeIndex) -> pd
     }
     out = pd.DataFrame(index=weeks)
     for key, symbols in groups.items():
-        newest = [newest_bar(data.prices[s].index, weeks) for s in symbols if s in data.prices]
+        newest = [
+            newest_bar(pd.DatetimeIndex(data.prices[s].index), weeks)
+            for s in symbols
+            if s in data.prices
+        ]
         out[f"newest_{key}"] = (
             pd.concat(newest, axis=1).max(axis=1) if newest else pd.Series(pd.NaT, index=weeks)
         )
-    out["newest_fear_greed"] = newest_bar(data.fear_greed.index, weeks)
+    out["newest_fear_greed"] = newest_bar(pd.DatetimeIndex(data.fear_greed.index), weeks)
     return out

@@ -69,7 +69,10 @@ def weekly_closes(daily_close: pd.Series, ends: pd.DatetimeIndex, stale_days: in
             {"close": "float64", "bar_date": "datetime64[ns]"}
         )
     bars = pd.DataFrame(
-        {"bar_date": daily_close.index.as_unit("ns"), "close": daily_close.to_numpy("float64")}
+        {
+            "bar_date": pd.DatetimeIndex(daily_close.index).as_unit("ns"),
+            "close": daily_close.to_numpy("float64"),
+        }
     )
     weeks = pd.DataFrame({"week_ending": ends})
     joined = pd.merge_asof(

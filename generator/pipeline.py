@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -97,7 +97,10 @@ def new_verdicts(
     chosen = archive.weeks_to_record(
         list(weekly.index), list(recorded), first, pd.Timestamp(newest_week)
     )
-    new = tuple(build_verdict(week, weekly.loc[week], config, source) for week, source in chosen)
+    new = tuple(
+        build_verdict(week, cast(pd.Series, weekly.loc[week]), config, source)
+        for week, source in chosen
+    )
     newest = newest_week.isoformat()
     if not any(r["week_ending"] <= newest for r in (*recorded, *new)):
         raise StaleData(

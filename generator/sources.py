@@ -52,7 +52,7 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     out.index.name = "date"
     for column in PRICE_COLUMNS:
         values = frame[column] if column in frame.columns else np.nan
-        out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+        out[column] = pd.to_numeric(values, errors="coerce").astype("float64")  # type: ignore[union-attr]
     return out
 
 
@@ -78,7 +78,7 @@ def validate_prices(
 
     if frame.empty:
         raise PriceDataError(f"{symbol}: {where}: no price rows")
-    dates = frame.index
+    dates = pd.DatetimeIndex(frame.index)
     steps = np.diff(dates.asi8)
     if (steps <= 0).any():
         i = int(np.argmax(steps <= 0)) + 1
@@ -105,12 +105,12 @@ def validate_prices(
     if dates[-1].date() > today:
         i = int(np.argmax(dates.date > today))
         fail(i, f"date {dates[i].date()} is in the future (today is {today})")
-    i = _first_spike(close, spike_factor)
-    if i is not None:
+    spike = _first_spike(close, spike_factor)
+    if spike is not None:
         fail(
-            i,
-            f"close on {dates[i].date()} ({_show(close[i])}) is an isolated spike "
-            f"against {_show(close[i - 1])} before and {_show(close[i + 1])} after",
+            spike,
+            f"close on {dates[spike].date()} ({_show(close[spike])}) is an isolated spike "
+            f"against {_show(close[spike - 1])} before and {_show(close[spike + 1])} after",
         )
 
 
@@ -398,7 +398,7 @@ def split_download(data: pd.DataFrame | None, symbols: list[str]) -> dict[str, p
             f"Yahoo Finance returned flat columns for {len(symbols)} symbols; cannot split them"
         )
     for symbol, sub in per_symbol.items():
-        sub = sub.rename(columns=lambda c: str(c).strip().lower())
+        sub = sub.set_axis([str(c).strip().lower() for c in sub.columns], axis=1)
         if "close" not in sub.columns:
             continue
         index = pd.DatetimeIndex(sub.index)
@@ -406,7 +406,7 @@ def split_download(data: pd.DataFrame | None, symbols: list[str]) -> dict[str, p
             # A daily bar's date is its exchange-local (or UTC, for crypto) calendar day.
             index = index.tz_localize(None)
         sub = sub.set_axis(index.normalize(), axis=0)
-        frame = canonical(sub)
+        frame = canonical(pd.DataFrame(sub))
         frame = frame[frame["close"].notna()]
         frame = frame[~frame.index.duplicated(keep="last")].sort_index()
         if not frame.empty:
@@ -435,7 +435,9 @@ class YahooSource:
         self._download = download
         self.sleep = sleep
 
-    def _call(self, symbols: list[str], start: dt.date | None, end: dt.date):
+    def _call(
+        self, symbols: list[str], start: dt.date | None, end: dt.date
+    ) -> tuple[pd.DataFrame | None, list[str]]:
         download = self._download
         if download is None:
             import yfinance as yf
@@ -481,8 +483,8 @@ class YahooSource:
         for attempt in range(self.attempts):
             if attempt:
                 log.info("retrying %d symbol(s) from Yahoo: %s", len(pending), " ".join(pending))
-            known_starts = [starts[s] for s in pending]
-            start = None if None in known_starts else min(known_starts)
+            known = [starts[s] for s in pending]
+            start = None if any(s is None for s in known) else min(s for s in known if s)
             data, errors = self._call(pending, start, end)
             for symbol, frame in split_download(data, pending).items():
                 first = starts[symbol]

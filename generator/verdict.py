@@ -11,7 +11,7 @@ co-movement) are context: shown, never deciding.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -213,7 +213,7 @@ def decide(
     alts_confirming: bool | None,
     newest: dict[str, str | None],
     week: str,
-) -> tuple[str, list[dict]]:
+) -> tuple[str, list[Record]]:
     """The signal from the Russell 2000's state and the altcoins' confirmation.
 
     Returns the signal and, for UNKNOWN, which input was missing: its newest bar, and whether
@@ -221,9 +221,10 @@ def decide(
     weeks for the moving averages).
     """
 
-    def missing(key: str) -> list[dict]:
-        reason = "stale" if newest[key] is None or newest[key] < week else "history"
-        return [{"input": key, "newest": newest[key], "reason": reason}]
+    def missing(key: str) -> list[Record]:
+        bar = newest[key]
+        reason = "stale" if bar is None or bar < week else "history"
+        return [{"input": key, "newest": bar, "reason": reason}]
 
     if state is None:
         return "UNKNOWN", missing("rut")
@@ -291,10 +292,10 @@ def next_moves(signal: str, rut: Record, alts: Record) -> list[Record]:
 
 
 def verdicts_for_weeks(
-    weekly: pd.DataFrame, weeks: list[pd.Timestamp], config: Config, sources: dict
-) -> list[dict]:
+    weekly: pd.DataFrame, weeks: list[pd.Timestamp], config: Config, sources: dict[Any, str]
+) -> list[Record]:
     """Verdict records for the given weeks of `compute_weekly`'s frame (`sources[week]`)."""
-    return [build_verdict(w, weekly.loc[w], config, sources[w]) for w in weeks]
+    return [build_verdict(w, cast(pd.Series, weekly.loc[w]), config, sources[w]) for w in weeks]
 
 
 def first_recordable_week(weekly: pd.DataFrame) -> pd.Timestamp | None:
