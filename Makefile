@@ -76,7 +76,7 @@ seed: $(STAMP) ## Re-create the committed data/ from SEED_DIR=<folder of history
 	rm -rf data/prices data/extra data/verdicts.jsonl
 	$(BIN)/python -m generator pages --prices-dir $(SEED_DIR) --offline --as-of $(SEED_AS_OF)
 
-bench: $(TEST_STAMP) ## Benchmark the weekly job (~6 min; BENCH_ARGS=--full ~25 min); writes bench/results.md
+bench: $(TEST_STAMP) ## Benchmark the weekly job against a bare MkDocs build (~10 min); writes bench/results.md
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 site-zensical: $(STAMP) ## Optional: write site_docs/, then build site/ with Zensical (own venv in build/)
@@ -95,9 +95,10 @@ faults: $(TEST_STAMP) ## Run the whole fault matrix, SIGKILL cases included; end
 audit: $(TEST_STAMP) ## Check every package pinned in the lock for known vulnerabilities (needs the network)
 	$(BIN)/python scripts/audit.py $(TEST_LOCK) $(AUDIT_ARGS)
 
-lint: $(TEST_STAMP) ## Ruff lint and format check
+lint: $(TEST_STAMP) ## Ruff lint and format check, and mypy --strict on generator/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(TEST_STAMP) ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

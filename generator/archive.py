@@ -19,10 +19,11 @@ from typing import Any
 
 import filelock
 import jsonschema
+import pandas as pd
 
 from generator import fsio
 from generator.errors import LedgerError
-from generator.verdict import SCHEMA_VERSION
+from generator.verdict import SCHEMA_VERSION, Record
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +110,12 @@ def _put_back(data_dir: Path, saved: dict[Path, bytes]) -> None:
         log.info("the run failed: put back %d file(s) in %s", len(touched), data_dir)
 
 
-def dumps(record: dict) -> str:
+def dumps(record: Record) -> str:
     """The one serialisation of a verdict: sorted keys, no NaN, one line."""
     return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
-def read_ledger(path: Path) -> list[dict]:
+def read_ledger(path: Path) -> list[Record]:
     """Every recorded verdict, oldest first; LedgerError names the first bad line."""
     path = Path(path)
     if not path.exists():
@@ -129,7 +130,7 @@ def read_ledger(path: Path) -> list[dict]:
             f"{path} line {count}: truncated (no newline at the end); "
             "the ledger was left as it is, restore it from git"
         )
-    records: list[dict] = []
+    records: list[Record] = []
     previous = None
     for number, line in enumerate(text.splitlines(), start=1):
         where = f"{path} line {number}"
@@ -161,7 +162,7 @@ def read_ledger(path: Path) -> list[dict]:
     return records
 
 
-def append(path: Path, records: list[dict], new: list[dict]) -> int:
+def append(path: Path, records: list[Record], new: list[Record]) -> int:
     """Append `new` (weeks after the newest recorded) to the ledger; return how many were added.
 
     The file is rewritten atomically as its exact old bytes plus the new lines, so a recorded
@@ -190,8 +191,11 @@ def append(path: Path, records: list[dict], new: list[dict]) -> int:
 
 
 def weeks_to_record(
-    weeks: list, recorded: list[dict], first_week, newest_week
-) -> list[tuple[object, str]]:
+    weeks: list[pd.Timestamp],
+    recorded: list[Record],
+    first_week: pd.Timestamp | None,
+    newest_week: pd.Timestamp | None,
+) -> list[tuple[pd.Timestamp, str]]:
     """Which complete weeks this run adds to the ledger, and as `live` or `backfill`.
 
     An empty ledger is backfilled from `first_week` (the first week the inputs allow); after

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,7 @@ def load_market_data(
     `cached` hands over the price frames a `refresh` of this run just validated and wrote
     (FetchSummary.prices), so they are not read and checked a second time.
     """
-    spike = float(config.section("fetch")["spike_factor"])
+    spike = float(config.fetch.spike_factor)
     prices = {}
     for s in config.symbols:
         if cached is not None:
@@ -115,8 +116,12 @@ def load_market_data(
             frame = frame.loc[: pd.Timestamp(as_of)]
         if not frame.empty:
             prices[s.symbol] = frame
-    fear_greed = _load_optional(extra_dir(data_dir) / FEAR_GREED_FILE, read_fear_greed_csv)
-    total_mcap = _load_optional(extra_dir(data_dir) / TOTAL_MCAP_FILE, read_total_mcap_csv)
+    fear_greed = cast(
+        pd.Series, _load_optional(extra_dir(data_dir) / FEAR_GREED_FILE, read_fear_greed_csv)
+    )
+    total_mcap = cast(
+        pd.DataFrame, _load_optional(extra_dir(data_dir) / TOTAL_MCAP_FILE, read_total_mcap_csv)
+    )
     if as_of is not None:
         fear_greed = fear_greed.loc[: pd.Timestamp(as_of)]
         total_mcap = total_mcap.loc[: pd.Timestamp(as_of)]
@@ -127,7 +132,9 @@ def _since(frame: pd.DataFrame, symbol: Symbol) -> pd.DataFrame:
     return frame.loc[pd.Timestamp(symbol.since) :] if symbol.since else frame
 
 
-def _load_optional(path: Path, reader: Callable[[Path], pd.Series | pd.DataFrame]):
+def _load_optional(
+    path: Path, reader: Callable[[Path], pd.Series | pd.DataFrame]
+) -> pd.Series | pd.DataFrame:
     if path.is_file():
         return reader(path)
     if reader is read_fear_greed_csv:
@@ -167,7 +174,7 @@ def read_total_mcap_csv(path: Path) -> pd.DataFrame:
     frame.index = pd.DatetimeIndex(dates, name="date")
     if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
         raise PriceDataError(f"total market cap: {path}: dates must be ascending and unique")
-    return frame.astype("float64")
+    return cast(pd.DataFrame, frame.astype("float64"))
 
 
 def total_mcap_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -199,76 +206,131 @@ def refresh(
 ) -> FetchSummary:
     """Bring the cache up to `as_of` from the replay folder, from Yahoo, or (offline) not at all."""
     started = time.monotonic()
-    fetch_cfg = config.section("fetch")
-    spike = float(fetch_cfg["spike_factor"])
+    spike = float(config.fetch.spike_factor)
     cache_dir = prices_dir(data_dir)
-    symbols = list(config.symbols)
     # Load: what the cache holds now (a corrupt cache file stops the run, naming the file).
     cached: dict[str, pd.DataFrame] = {}
-    for s in symbols:
+    for s in config.symbols:
         path = price_file(cache_dir, s.symbol)
         if path.is_file():
             cached[s.symbol] = read_price_csv(path, s.symbol, today, spike)
-
-    if prices_from is not None:
-        source = ReplaySource(prices_from, today=today, spike_factor=spike)
-    elif offline:
-        source = None
-    else:
-        source = yahoo or YahooSource(
-            attempts=int(fetch_cfg["attempts"]),
-            backoff_seconds=float(fetch_cfg["backoff_seconds"]),
-            rate_limit_backoff_seconds=float(fetch_cfg["rate_limit_backoff_seconds"]),
-            timeout_seconds=float(fetch_cfg["timeout_seconds"]),
-        )
+    source = _source(config, prices_from, offline, today, yahoo)
     summary = FetchSummary(source=source.name if source else "cache (offline)")
 
     # Process: fetch per market (one batch each), validate, merge.
     merged: dict[str, pd.DataFrame] = {}
     if source is not None:
-        overlap = dt.timedelta(days=int(fetch_cfg["overlap_days"]))
+        fetch = _Fetch(config, source, cached, summary, as_of, today, require_live, prices_from)
         for market in ("equity", "crypto"):
             if summary.live_failed:
                 break  # the network is down: asking again for the next group only wastes time
-            group = [s for s in symbols if s.market == market]
-            starts = {
-                s.symbol: (
-                    cached[s.symbol].index[-1].date() - overlap
-                    if s.symbol in cached and source.name == "yahoo"
-                    else None
-                )
-                for s in group
-            }
-            result = source.fetch(starts, as_of)
-            _check_live_failure(result, config, cached, summary, require_live)
-            if require_live and source.name == "yahoo":
-                _check_required_live(result, group, config)
-            for s in group:
-                frame = result.frames.get(s.symbol)
-                if frame is None:
-                    if s.symbol in result.missing and not result.unreachable:
-                        summary.missing[s.symbol] = result.missing[s.symbol]
-                elif not frame.empty:
-                    frame = frame.loc[: pd.Timestamp(as_of)]
-                    where = (
-                        "Yahoo Finance download"
-                        if source.name == "yahoo"
-                        else str(price_file(prices_from, s.symbol))
-                    )
-                    validate_prices(frame, s.symbol, where, today, spike)
-                    combined = merge_prices(cached.get(s.symbol), frame)
-                    validate_prices(
-                        combined, s.symbol, f"{where} merged with the cache", today, spike
-                    )
-                    merged[s.symbol] = combined
-                if progress:
-                    progress(s.symbol)
+            merged |= fetch.group([s for s in config.symbols if s.market == market], progress)
     _check_required(config, cached, merged, summary)
     # When Yahoo was unreachable the network is down: do not wait on alternative.me too.
     no_network = offline or prices_from is not None or summary.live_failed is not None
     fear_greed, total_mcap = _refresh_extras(data_dir, prices_from, no_network, as_of, summary)
 
     # Save: only what changed, each file atomically.
+    final = _save_prices(cache_dir, cached, merged, summary, today, spike)
+    if fear_greed is not None and fsio.write_bytes(
+        extra_dir(data_dir) / FEAR_GREED_FILE, fear_greed_csv_bytes(fear_greed)
+    ):
+        summary.updated.append("fear&greed")
+    if total_mcap is not None and fsio.write_bytes(
+        extra_dir(data_dir) / TOTAL_MCAP_FILE, total_mcap_csv_bytes(total_mcap)
+    ):
+        summary.updated.append("total-mcap")
+    summary.prices = final
+    summary.newest = newest_by_group(config, final)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _source(
+    config: Config,
+    prices_from: Path | None,
+    offline: bool,
+    today: dt.date,
+    yahoo: YahooSource | None,
+) -> ReplaySource | YahooSource | None:
+    """Where this run's prices come from: the replay folder, Yahoo, or nowhere (offline)."""
+    fetch_cfg = config.fetch
+    if prices_from is not None:
+        return ReplaySource(prices_from, today=today, spike_factor=float(fetch_cfg.spike_factor))
+    if offline:
+        return None
+    return yahoo or YahooSource(
+        attempts=fetch_cfg.attempts,
+        backoff_seconds=float(fetch_cfg.backoff_seconds),
+        rate_limit_backoff_seconds=float(fetch_cfg.rate_limit_backoff_seconds),
+        timeout_seconds=float(fetch_cfg.timeout_seconds),
+    )
+
+
+@dataclass
+class _Fetch:
+    """One run's fetch, one market group (one batch) at a time."""
+
+    config: Config
+    source: ReplaySource | YahooSource
+    cached: dict[str, pd.DataFrame]
+    summary: FetchSummary
+    as_of: dt.date
+    today: dt.date
+    require_live: bool
+    prices_from: Path | None
+
+    def group(
+        self, group: list[Symbol], progress: Callable[[str], None] | None
+    ) -> dict[str, pd.DataFrame]:
+        """Fetch, validate and merge with the cache one group of symbols."""
+        source, cached = self.source, self.cached
+        overlap = dt.timedelta(days=self.config.fetch.overlap_days)
+        starts = {
+            s.symbol: (
+                cached[s.symbol].index[-1].date() - overlap
+                if s.symbol in cached and source.name == "yahoo"
+                else None
+            )
+            for s in group
+        }
+        result = source.fetch(starts, self.as_of)
+        _check_live_failure(result, self.config, cached, self.summary, self.require_live)
+        if self.require_live and source.name == "yahoo":
+            _check_required_live(result, group, self.config)
+        merged = {}
+        for s in group:
+            frame = result.frames.get(s.symbol)
+            if frame is None:
+                if s.symbol in result.missing and not result.unreachable:
+                    self.summary.missing[s.symbol] = result.missing[s.symbol]
+            elif not frame.empty:
+                merged[s.symbol] = self._merge(s.symbol, frame.loc[: pd.Timestamp(self.as_of)])
+            if progress:
+                progress(s.symbol)
+        return merged
+
+    def _merge(self, symbol: str, frame: pd.DataFrame) -> pd.DataFrame:
+        spike = float(self.config.fetch.spike_factor)
+        if self.source.name == "yahoo" or self.prices_from is None:
+            where = "Yahoo Finance download"
+        else:
+            where = str(price_file(self.prices_from, symbol))
+        validate_prices(frame, symbol, where, self.today, spike)
+        combined = merge_prices(self.cached.get(symbol), frame)
+        validate_prices(combined, symbol, f"{where} merged with the cache", self.today, spike)
+        return combined
+
+
+def _save_prices(
+    cache_dir: Path,
+    cached: dict[str, pd.DataFrame],
+    merged: dict[str, pd.DataFrame],
+    summary: FetchSummary,
+    today: dt.date,
+    spike: float,
+) -> dict[str, pd.DataFrame]:
+    """Write the merged frames that changed; return every symbol's frame as its file says."""
     final = dict(cached)
     for symbol, frame in merged.items():
         before = cached.get(symbol)
@@ -282,18 +344,7 @@ def refresh(
         # What the pages stage gets is what the file says (10 significant digits), so this
         # run's verdicts equal those of any later run rebuilt from the cache.
         final[symbol] = read_price_csv(path, symbol, today, spike)
-    if fear_greed is not None and fsio.write_bytes(
-        extra_dir(data_dir) / FEAR_GREED_FILE, fear_greed_csv_bytes(fear_greed)
-    ):
-        summary.updated.append("fear&greed")
-    if total_mcap is not None and fsio.write_bytes(
-        extra_dir(data_dir) / TOTAL_MCAP_FILE, total_mcap_csv_bytes(total_mcap)
-    ):
-        summary.updated.append("total-mcap")
-    summary.prices = final
-    summary.newest = newest_by_group(config, final)
-    summary.seconds = time.monotonic() - started
-    return summary
+    return final
 
 
 def _canonical(path: Path) -> bool:
@@ -402,7 +453,7 @@ def _merge_series(data_dir: Path, new: pd.Series) -> pd.Series:
     if not path.is_file():
         return new
     old = read_fear_greed_csv(path)
-    return pd.concat([old[~old.index.isin(new.index)], new]).sort_index()
+    return cast(pd.Series, pd.concat([old[~old.index.isin(new.index)], new]).sort_index())
 
 
 def newest_by_group(config: Config, frames: dict[str, pd.DataFrame]) -> dict[str, dt.date | None]:

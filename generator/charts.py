@@ -17,12 +17,17 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
 from generator import templating
+from generator.config import Config
+
+Spec = dict[str, Any]  # a Vega-Lite specification, as JSON
+Row = dict[str, Any]  # one row of a chart's data
 
 # Colour-blind-safe (Okabe-Ito); the signal is never told by colour alone.
 PALETTE = {
@@ -56,10 +61,10 @@ class Chart:
     name: str
     title: str
     description: str
-    spec: dict
+    spec: Spec
     data: pd.DataFrame | None
 
-    def static_spec(self, width: int = STATIC_WIDTH, background: str = "transparent") -> dict:
+    def static_spec(self, width: int = STATIC_WIDTH, background: str = "transparent") -> Spec:
         """The same chart at a fixed width, for SVG and PNG rendering. Transparent by default,
         so the page's dark palette can invert it instead of showing a white box. A shallow
         copy: only top-level keys change, the rows are shared."""
@@ -70,7 +75,7 @@ class Chart:
         return spec
 
 
-def _text(macro: str, **facts) -> tuple[str, str]:
+def _text(macro: str, **facts: Any) -> tuple[str, str]:
     module = templating.environment().get_template("charts.txt.j2").module
     title, description = str(getattr(module, macro)(**facts)).strip().split("|", 1)
     return title, description
@@ -83,29 +88,32 @@ def _records(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().round(2)
 
 
-def _values(rows: pd.DataFrame) -> list[dict]:
+def _values(rows: pd.DataFrame) -> list[Row]:
     """Rows as JSON-ready dicts (missing values as null)."""
-    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in records]
 
 
 def _chart(
     name: str,
-    template: dict,
+    template: Spec,
     rows: pd.DataFrame | None,
     title: str,
     description: str,
-    values: list[dict] | None = None,
+    values: list[Row] | None = None,
 ) -> Chart:
     # A shallow copy: the cached template's nested parts are shared and never changed.
     spec = dict(template)
-    spec["datasets"] = {DATASET: _values(rows) if values is None else values}
+    if values is None:
+        values = _values(rows) if rows is not None else []
+    spec["datasets"] = {DATASET: values}
     # No title inside the chart: the page's caption carries it, and a long title would be
     # clipped on a phone. `description` becomes the SVG's aria-label.
     spec["description"] = description
     return Chart(name, title, description, spec, rows)
 
 
-def _finish(chart) -> dict:
+def _finish(chart: alt.TopLevelMixin) -> Spec:
     spec = (
         chart.properties(width="container", height=HEIGHT)
         .configure(font=FONT, background="transparent")
@@ -114,6 +122,7 @@ def _finish(chart) -> dict:
         .configure_legend(orient="top", labelFontSize=11, titleFontSize=11)
         .to_dict(validate=True)
     )
+    spec = cast(Spec, spec)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     return spec
 
@@ -139,7 +148,7 @@ def _week_tooltip() -> alt.Tooltip:
 
 
 @functools.cache
-def _rut_template() -> dict:
+def _rut_template() -> Spec:
     base = _base()
     zone = base.mark_area(opacity=0.35, color=PALETTE["zone"], interpolate="step-after").encode(
         x=_time_x(), y=alt.Y("zone_bottom:Q"), y2="zone_top:Q"
@@ -159,7 +168,13 @@ def _rut_template() -> dict:
     return _finish(zone + ref + close)
 
 
-def _series_lines(domain: list[str], colours: list[str], dashes: list, y: alt.Y, extra=()) -> dict:
+def _series_lines(
+    domain: list[str],
+    colours: list[str],
+    dashes: list[list[int]],
+    y: alt.Y,
+    extra: tuple[alt.Tooltip, ...] = (),
+) -> Spec:
     return _finish(
         _base()
         .transform_filter("isValid(datum.value)")
@@ -178,14 +193,18 @@ def _series_lines(domain: list[str], colours: list[str], dashes: list, y: alt.Y,
     )
 
 
-BASKET_SERIES = ["Basket", "20-week avg", "50-week avg"]  # short: the legend fits a phone
 REBASED_SERIES = ["Russell 2000", "Altcoin basket"]
 
 
+def basket_series(fast_weeks: int, slow_weeks: int) -> tuple[str, str, str]:
+    """The basket chart's legend: short, so it fits a phone."""
+    return ("Basket", f"{fast_weeks}-week avg", f"{slow_weeks}-week avg")
+
+
 @functools.cache
-def _basket_template() -> dict:
+def _basket_template(series: tuple[str, str, str]) -> Spec:
     return _series_lines(
-        BASKET_SERIES,
+        list(series),
         [PALETTE["basket"], PALETTE["fast"], PALETTE["slow"]],
         [[1, 0], [5, 3], [2, 2]],
         alt.Y("value:Q", title="Index (log scale, start = 100)", scale=alt.Scale(type="log")),
@@ -194,7 +213,7 @@ def _basket_template() -> dict:
 
 
 @functools.cache
-def _rebased_template() -> dict:
+def _rebased_template() -> Spec:
     return _series_lines(
         REBASED_SERIES,
         [PALETTE["rut"], PALETTE["basket"]],
@@ -204,7 +223,7 @@ def _rebased_template() -> dict:
 
 
 @functools.cache
-def _correlation_template(min_corr: float) -> dict:
+def _correlation_template(min_corr: float) -> Spec:
     line = (
         _base()
         .transform_filter("isValid(datum.correlation)")
@@ -216,7 +235,7 @@ def _correlation_template(min_corr: float) -> dict:
         )
     )
     rules = (
-        alt.Chart(alt.Data(values=[{"y": 0.0}, {"y": min_corr}]))
+        alt.Chart(alt.Data(values=[{"y": 0.0}, {"y": min_corr}]))  # type: ignore[no-untyped-call]
         .mark_rule(strokeDash=[3, 3], color="#888")
         .encode(y="y:Q")
     )
@@ -224,10 +243,10 @@ def _correlation_template(min_corr: float) -> dict:
 
 
 @functools.cache
-def _season_template(alt_threshold: float, btc_threshold: float) -> dict:
+def _season_template(window_days: int, alt_threshold: float, btc_threshold: float) -> Spec:
     bands = (
         alt.Chart(
-            alt.Data(
+            alt.Data(  # type: ignore[no-untyped-call]
                 values=[
                     {"from": alt_threshold, "to": 100, "band": "Altcoin season"},
                     {"from": 0, "to": btc_threshold, "band": "Bitcoin season"},
@@ -256,7 +275,7 @@ def _season_template(alt_threshold: float, btc_threshold: float) -> dict:
             x=_time_x(),
             y=alt.Y(
                 "index:Q",
-                title="Coins beating BTC over 90 days (%)",
+                title=f"Coins beating BTC over {window_days} days (%)",
                 scale=alt.Scale(domain=[0, 100]),
             ),
             tooltip=[
@@ -295,19 +314,17 @@ def _long(rows: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     return rows.melt(id_vars=keep, var_name="series", value_name="value").dropna(subset=["value"])
 
 
-def basket_chart(weekly: pd.DataFrame) -> Chart:
+def basket_chart(weekly: pd.DataFrame, fast_weeks: int, slow_weeks: int) -> Chart:
     """The altcoin basket with its fast and slow moving averages (log scale)."""
     part = _from_first_valid(
         weekly[["basket_level", "basket_ma_fast", "basket_ma_slow", "basket_members"]],
         "basket_level",
     )
-    rows = _records(
-        part.rename(columns=dict(zip(part.columns, [*BASKET_SERIES, "members"], strict=True)))
-    )
-    title, description = _text("basket")
-    return _chart(
-        "basket", _basket_template(), _long(rows, ["week", "members"]), title, description
-    )
+    series = basket_series(fast_weeks, slow_weeks)
+    rows = _records(part.set_axis([*series, "members"], axis=1))
+    title, description = _text("basket", fast=fast_weeks, slow=slow_weeks)
+    template = _basket_template(series)
+    return _chart("basket", template, _long(rows, ["week", "members"]), title, description)
 
 
 def rebased_chart(weekly: pd.DataFrame) -> Chart:
@@ -325,8 +342,8 @@ def rebased_chart(weekly: pd.DataFrame) -> Chart:
 
 def correlation_chart(weekly: pd.DataFrame, min_corr: float, window: int) -> Chart:
     """Rolling correlation of weekly returns, Russell 2000 vs the altcoin basket."""
-    part = _from_first_valid(weekly[["corr_52w"]], "corr_52w").rename(
-        columns={"corr_52w": "correlation"}
+    part = _from_first_valid(weekly[["comovement_corr"]], "comovement_corr").rename(
+        columns={"comovement_corr": "correlation"}
     )
     title, description = _text("correlation", window=window, min_corr=min_corr)
     return _chart(
@@ -334,17 +351,21 @@ def correlation_chart(weekly: pd.DataFrame, min_corr: float, window: int) -> Cha
     )
 
 
-def season_chart(weekly: pd.DataFrame, alt_threshold: float, btc_threshold: float) -> Chart:
+def season_chart(
+    weekly: pd.DataFrame, window_days: int, alt_threshold: float, btc_threshold: float
+) -> Chart:
     """The Altcoin Season Index with its bitcoin-season and altcoin-season bands."""
     part = _from_first_valid(weekly[["season_index", "season_members"]], "season_index")
     rows = _records(part.set_axis(["index", "coins"], axis=1))
-    title, description = _text("season", alt_threshold=alt_threshold, btc_threshold=btc_threshold)
-    template = _season_template(alt_threshold, btc_threshold)
+    title, description = _text(
+        "season", window_days=window_days, alt_threshold=alt_threshold, btc_threshold=btc_threshold
+    )
+    template = _season_template(window_days, alt_threshold, btc_threshold)
     return _chart("season", template, rows, title, description)
 
 
 @functools.cache
-def _week_template() -> dict:
+def _week_template() -> Spec:
     spec = copy.deepcopy(_rut_template())
     spec["height"] = 200
     # Drawn at WEEK_WIDTH and shrunk to the column: a narrower drawing with slightly larger
@@ -358,42 +379,48 @@ def _week_template() -> dict:
 
 
 class WeekRows:
-    """The Russell 2000 rows of every week, formatted once, for the archive posts' charts."""
+    """The Russell 2000 rows of every week, formatted once, for the archive posts' charts:
+    each post shows the `weeks_back` weeks up to its own."""
 
-    def __init__(self, weekly: pd.DataFrame):
+    def __init__(self, weekly: pd.DataFrame, weeks_back: int):
         part = weekly[["rut_close", "rut_reference", "rut_zone_bottom", "rut_zone_top"]]
         self.values = _values(_records(part.rename(columns=lambda c: c.removeprefix("rut_"))))
         self.position = {week: i for i, week in enumerate(weekly.index)}
+        self.weeks_back = weeks_back
 
-    def upto(self, week: pd.Timestamp, weeks_back: int = 52) -> list[dict]:
+    def upto(self, week: pd.Timestamp) -> list[Row]:
         """The rows of the `weeks_back` weeks ending with `week`: nothing after it."""
         end = self.position[week] + 1
-        return self.values[max(0, end - weeks_back) : end]
+        return self.values[max(0, end - self.weeks_back) : end]
 
 
-def week_chart(rows: list[dict], week: pd.Timestamp, weeks_back: int = 52) -> Chart:
+def week_chart(rows: list[Row], week: pd.Timestamp, weeks_back: int) -> Chart:
     """A small chart for one archive post: the Russell 2000 up to that week only."""
     title, description = _text("week", weeks_back=weeks_back, week=f"{week:%Y-%m-%d}")
     return _chart(f"week-{week:%Y-%m-%d}", _week_template(), None, title, description, rows)
 
 
-def home_charts(weekly: pd.DataFrame, config) -> list[Chart]:
-    alts, co = config.section("alts"), config.section("comovement")
-    return [
-        rut_chart(weekly, "2016-01-01"),
-        basket_chart(weekly),
+def home_charts(weekly: pd.DataFrame, config: Config) -> tuple[Chart, ...]:
+    """The home page's charts, in page order (an extra chart is one more entry here)."""
+    alts, co = config.alts, config.comovement
+    return (
+        rut_chart(weekly, config.charts.rut_since),
+        basket_chart(weekly, alts.ma_fast_weeks, alts.ma_slow_weeks),
         rebased_chart(weekly),
-        correlation_chart(weekly, float(co["min_corr"]), int(co["window_weeks"])),
+        correlation_chart(weekly, float(co.min_corr), co.window_weeks),
         season_chart(
-            weekly, float(alts["season_alt_threshold"]), float(alts["season_btc_threshold"])
+            weekly,
+            alts.season_window_days,
+            float(alts.season_alt_threshold),
+            float(alts.season_btc_threshold),
         ),
-    ]
+    )
 
 
 # --- Link previews and rendering ------------------------------------------------------------------
 
 
-def preview_spec(chart: Chart, headline: str, sentence: str, signal: str) -> dict:
+def preview_spec(chart: Chart, headline: str, sentence: str, signal: str) -> Spec:
     """A 1200x630 link-preview image: the verdict as title and subtitle over the chart."""
     width, height = PREVIEW_SIZE
     spec = chart.static_spec(width, background="white")
@@ -436,21 +463,22 @@ def bundle_version() -> str:
     return f"vega{vlc.get_vega_version()}-vl{_vl_version()}-embed{vlc.get_vega_embed_version()}"
 
 
-def spec_hash(spec: dict) -> str:
+def spec_hash(spec: Spec) -> str:
     """A short content hash of a spec and the renderer, so a rendering is redone only when
     either changes."""
     payload = json.dumps(spec, sort_keys=True, separators=(",", ":")) + bundle_version()
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
-def to_svg(spec: dict) -> str:
+def to_svg(spec: Spec) -> str:
     return vlc.vegalite_to_svg(spec, vl_version=_vl_version())
 
 
-def to_png(spec: dict) -> bytes:
+def to_png(spec: Spec) -> bytes:
     return vlc.vegalite_to_png(spec, vl_version=_vl_version(), scale=1)
 
 
 def vega_bundle() -> str:
     """Vega, Vega-Lite and Vega-Embed in one script, for serving from the site itself."""
-    return vlc.javascript_bundle(vl_version=_vl_version())
+    # The stubs make `snippet` required; without it vl-convert returns the whole bundle.
+    return vlc.javascript_bundle(vl_version=_vl_version())  # type: ignore[call-arg]

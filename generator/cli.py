@@ -17,7 +17,9 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,12 +28,15 @@ from generator.config import PROJECT_ROOT, RunOptions, load_config
 from generator.errors import AltseasonError
 
 log = logging.getLogger("generator")
+Progress = Callable[[str], None]  # called with a stage's name as it ends
 
 
-class IsoDate(click.ParamType):
+class IsoDate(click.ParamType):  # type: ignore[type-arg]
     name = "DATE"
 
-    def convert(self, value, param, ctx):
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:
@@ -44,7 +49,7 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def common_options(command: Callable) -> Callable:
+def common_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options every command takes (ARCHITECTURE.md, "Command line"), declared once."""
     options = [
         click.option(
@@ -107,7 +112,7 @@ def setup_logging(verbose: bool) -> None:
         logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
-def run_options(kwargs: dict) -> RunOptions:
+def run_options(kwargs: dict[str, Any]) -> RunOptions:
     today = today_utc()
     as_of = kwargs["as_of"] or today - dt.timedelta(days=1)
     if as_of > today:
@@ -124,14 +129,18 @@ def run_options(kwargs: dict) -> RunOptions:
         prices_dir=kwargs["prices_dir"],
         offline=kwargs["offline"],
         require_live=kwargs["require_live"],
+        provisional=kwargs.get("provisional", False),
     )
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[str], None] | None]:
-    """A rich progress bar on a terminal; nothing when output is piped or logged."""
-    if not sys.stderr.isatty():
-        yield None
+def progress_bar(
+    total: int, label: str, given: Progress | None = None
+) -> Iterator[Progress | None]:
+    """A rich progress bar on a terminal; nothing when output is piped or logged; `given`
+    (a caller's own progress hook) as it is."""
+    if given is not None or not sys.stderr.isatty():
+        yield given
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -152,11 +161,11 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[str], None] | Non
         yield advance
 
 
-def guarded(command: Callable) -> Callable:
+def guarded(command: Callable[..., None]) -> Callable[..., None]:
     """Run a command, turning our errors into one line and an exit code."""
 
     @functools.wraps(command)
-    def wrapper(**kwargs):
+    def wrapper(**kwargs: Any) -> None:
         verbose = kwargs.get("verbose", False)
         setup_logging(verbose)
         try:
@@ -217,25 +226,86 @@ def check_ledger(options: RunOptions) -> None:
     archive.read_ledger(archive.ledger_path(options.data_dir))
 
 
+@dataclass(frozen=True)
+class PagesSummary:
+    """What one `pages` run did, for the closing summary line."""
+
+    week: dt.date
+    signal: str
+    recorded: int
+    backfilled: int
+    weeks_total: int
+    written: int
+    removed: int
+    seconds: float
+
+
 def do_pages(
-    options: RunOptions, fetched: cache.FetchSummary | None = None, provisional: bool = False
-):
-    from generator import pages
+    options: RunOptions, fetched: cache.FetchSummary | None, progress: Progress | None = None
+) -> PagesSummary:
+    """Compute (pipeline), record the new weeks (archive), render (pages): the weekly job
+    after its fetch. `progress(stage)` is called as each stage ends."""
+    from generator import pages, pipeline
 
+    started = time.monotonic()
     prices = fetched.prices if fetched is not None else None
-    with progress_bar(5, "pages") as advance:
-        summary = pages.generate(options, progress=advance, prices=prices, week_so_far=provisional)
-    for warning in summary.warnings:
+    result = pipeline.run(options, prices, progress)
+    for warning in result.warnings:
         log.warning(warning)
-    return summary
+    path = archive.ledger_path(options.data_dir)
+    recorded = archive.append(path, list(result.recorded), list(result.new))
+    if progress:
+        progress("record")
+    written = pages.write(result, options.docs_dir, progress)
+    return PagesSummary(
+        week=result.newest_week,
+        signal=result.latest["signal"],
+        recorded=recorded,
+        backfilled=result.backfilled,
+        weeks_total=len(result.records),
+        written=written.written,
+        removed=written.removed,
+        seconds=time.monotonic() - started,
+    )
 
 
-def pages_line(s) -> str:
+def pages_line(s: PagesSummary) -> str:
     return (
         f"pages: week ending {s.week} is {s.signal}; {s.recorded} week(s) recorded "
         f"({s.backfilled} backfilled), {s.weeks_total} in the archive; "
         f"{s.written} file(s) written, {s.removed} removed ({s.seconds:.1f} s)"
     )
+
+
+def weekly_job(
+    options: RunOptions,
+    build: bool,
+    say: Callable[[str], None] = click.echo,
+    progress: Progress | None = None,
+) -> None:
+    """The `pages` job (with `build`, the `site` job): fetch, compute, record, render, then
+    `mkdocs build --strict`; `say` gets each summary line. The benchmark runs this same
+    function with its own `progress` (a clock) in place of the progress bar."""
+    from generator import pages, pipeline
+
+    started = time.monotonic()
+    with archive.data_lock(options.data_dir):
+        check_ledger(options)
+        fetched = do_fetch(options)
+        if progress:
+            progress("fetch")
+        say(fetch_line(fetched))
+        stages = len(pipeline.STAGES) + 1 + len(pages.STAGES)
+        with progress_bar(stages, "pages", progress) as advance:
+            say(pages_line(do_pages(options, fetched, advance)))
+        if build:
+            from generator.site import build_site
+
+            seconds = build_site(options.docs_dir, options.site_dir)
+            if progress:
+                progress("mkdocs build")
+            total = time.monotonic() - started
+            say(f"site: built {options.site_dir} in {seconds:.1f} s ({total:.1f} s in all)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -247,7 +317,7 @@ def main() -> None:
 @main.command()
 @common_options
 @guarded
-def fetch(**kwargs) -> None:
+def fetch(**kwargs: Any) -> None:
     """Refresh the price cache (data/prices/) from Yahoo or a replay folder."""
     options = run_options(kwargs)
     with archive.data_lock(options.data_dir):
@@ -266,33 +336,15 @@ provisional_option = click.option(
 @common_options
 @provisional_option
 @guarded
-def pages(**kwargs) -> None:
+def pages(**kwargs: Any) -> None:
     """Fetch, record this week's verdict in the ledger, and write the pages and API files."""
-    options = run_options(kwargs)
-    with archive.data_lock(options.data_dir):
-        check_ledger(options)
-        fetched = do_fetch(options)
-        click.echo(fetch_line(fetched))
-        click.echo(pages_line(do_pages(options, fetched, kwargs["provisional"])))
+    weekly_job(run_options(kwargs), build=False)
 
 
 @main.command()
 @common_options
 @provisional_option
 @guarded
-def site(**kwargs) -> None:
+def site(**kwargs: Any) -> None:
     """Fetch, pages, then `mkdocs build --strict` into the site folder."""
-    from generator.site import build_site
-
-    started = time.monotonic()
-    options = run_options(kwargs)
-    with archive.data_lock(options.data_dir):
-        check_ledger(options)
-        fetched = do_fetch(options)
-        click.echo(fetch_line(fetched))
-        click.echo(pages_line(do_pages(options, fetched, kwargs["provisional"])))
-        seconds = build_site(options.docs_dir, options.site_dir)
-    click.echo(
-        f"site: built {options.site_dir} in {seconds:.1f} s "
-        f"({time.monotonic() - started:.1f} s in all)"
-    )
+    weekly_job(run_options(kwargs), build=True)

@@ -7,7 +7,11 @@ breakout); it never feeds a verdict. Outputs are data; the Evidence page puts th
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -15,6 +19,65 @@ import pandas as pd
 from generator.cache import MarketData
 from generator.config import Config
 from generator.indicators import lead_lag, weekly_returns
+
+Json = dict[str, Any]
+
+
+class Conclusion(enum.Enum):
+    """What the data says about a claim: the only answers the Evidence page and the API give."""
+
+    HOLDS = "holds"
+    DOES_NOT_HOLD = "does not hold"
+    NOT_YET = "not yet"  # enough cases will exist once outcomes still in the future are known
+    TOO_FEW_CASES = "too few cases"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the article: its conclusion and the numbers it rests on (JSON-ready)."""
+
+    id: str
+    conclusion: Conclusion
+    numbers: Json
+
+    def to_json(self) -> Json:
+        return {"id": self.id, "conclusion": self.conclusion.value, "numbers": self.numbers}
+
+
+@dataclass(frozen=True)
+class EvidenceReport:
+    """Everything the Evidence page and api/evidence.json state, computed once."""
+
+    as_of: dt.date
+    study: Json
+    lead_lag: list[Json]
+    claims: tuple[Claim, ...]
+    latest_breakout: Json | None
+    min_events_for_conclusion: int
+
+    def to_json(self) -> Json:
+        """The one form both the page and the API are made from."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "study": self.study,
+            "lead_lag": self.lead_lag,
+            "claims": [c.to_json() for c in self.claims],
+            "latest_breakout": self.latest_breakout,
+            "min_events_for_conclusion": self.min_events_for_conclusion,
+        }
+
+
+def every_case(judged: Sequence[bool], pending: int, min_cases: int) -> Conclusion:
+    """The conclusion of a claim about every case: one case against it is enough to reject
+    it; it holds once `min_cases` cases are judged and all agree. Cases whose outcome lies in
+    the future (`pending`) make it *not yet* when they could bring the count to `min_cases`."""
+    if not all(judged):
+        return Conclusion.DOES_NOT_HOLD
+    if len(judged) >= min_cases:
+        return Conclusion.HOLDS
+    if len(judged) + pending >= min_cases:
+        return Conclusion.NOT_YET
+    return Conclusion.TOO_FEW_CASES
 
 
 def forward_return(weekly_close: pd.Series, weeks: int) -> pd.Series:
@@ -35,10 +98,10 @@ def breakout_events(weekly: pd.DataFrame, min_reference_age_weeks: int) -> pd.Da
     events = weekly.loc[turned, ["rut_close", "rut_reference", "rut_reference_date"]].copy()
     age = (events.index - events["rut_reference_date"]).dt.days / 7
     events["reference_age_weeks"] = age.round().astype("int64")
-    return events[events["reference_age_weeks"] >= min_reference_age_weeks]
+    return cast(pd.DataFrame, events[events["reference_age_weeks"] >= min_reference_age_weeks])
 
 
-def _stats(values: pd.Series) -> dict:
+def _stats(values: pd.Series) -> Json:
     values = values.dropna()
     if values.empty:
         return {"n": 0, "median": None, "p25": None, "p75": None, "share_up": None}
@@ -52,24 +115,24 @@ def _stats(values: pd.Series) -> dict:
     }
 
 
-def _r(value, digits: int = 1):
+def _r(value: Any, digits: int = 1) -> float | None:
     if value is None:
         return None
     value = float(value)
     return None if math.isnan(value) else round(value, digits)
 
 
-def _day(value) -> str | None:
+def _day(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
 def event_study(
-    weekly: pd.DataFrame, assets: dict[str, pd.Series], events: pd.DataFrame, horizons: list[int]
-) -> dict:
+    assets: Mapping[str, pd.Series], events: pd.DataFrame, horizons: Sequence[int]
+) -> Json:
     """Forward returns of each asset after each event, and the same over all weeks (baseline)."""
     per_event = []
     for week, event in events.iterrows():
-        row = {
+        row: Json = {
             "week_ending": _day(week),
             "reference": _r(event["rut_reference"], 2),
             "reference_date": _day(event["rut_reference_date"]),
@@ -81,7 +144,7 @@ def event_study(
                 str(h): _r(forward_return(close, h).get(week, np.nan) * 100) for h in horizons
             }
         per_event.append(row)
-    summary = {}
+    summary: Json = {}
     for name, close in assets.items():
         summary[name] = {}
         for h in horizons:
@@ -90,214 +153,246 @@ def event_study(
                 "after_breakouts": _stats(fwd.reindex(events.index)),
                 "all_weeks": _stats(fwd),
             }
-    return {"events": per_event, "summary": summary, "horizons": horizons}
+    return {"events": per_event, "summary": summary, "horizons": list(horizons)}
 
 
-def _peak(series: pd.Series, window: tuple[str, str]) -> dict:
+def _extreme(series: pd.Series, window: tuple[str, str], highest: bool) -> Json:
     part = series.loc[window[0] : window[1]].dropna()
     if part.empty:
         return {"date": None, "value": None}
-    return {"date": _day(part.idxmax()), "value": _r(part.max(), 2)}
+    at = part.idxmax() if highest else part.idxmin()
+    return {"date": _day(at), "value": _r(part.max() if highest else part.min(), 2)}
 
 
-def _trough(series: pd.Series, window: tuple[str, str]) -> dict:
-    part = series.loc[window[0] : window[1]].dropna()
-    if part.empty:
-        return {"date": None, "value": None}
-    return {"date": _day(part.idxmin()), "value": _r(part.min(), 2)}
+# --- The claims, one function each ---------------------------------------------------------------
 
 
-def check_claims(
-    weekly: pd.DataFrame,
-    panel: pd.DataFrame,
-    data: MarketData,
-    config: Config,
-    study: dict,
-    lags: pd.DataFrame,
-    events: pd.DataFrame,
-) -> list[dict]:
-    """Each claim of the article with the data's answer (`holds`: true/false/None) and numbers."""
-    ev = config.section("evidence")
-    rut = data.close(config.russell.symbol)
-    total3 = data.total_mcap["total3_usd"]
-    basket = weekly["basket_level"]
-    top_w, bottom_w = tuple(ev["top_window"]), tuple(ev["bottom_window"])
-    claims = []
-
-    # 1. Both topped in November 2021.
-    peaks = {
-        "rut": _peak(rut, top_w),
-        "total3": _peak(total3, top_w),
-        "basket": _peak(basket, top_w),
-    }
+def topped_together(series: Mapping[str, pd.Series], window: tuple[str, str], month: str) -> Claim:
+    """Both markets topped in `month` (YYYY-MM): each series' highest close in `window` falls
+    in that month. Needs at least two series with data in the window."""
+    peaks = {name: _extreme(close, window, highest=True) for name, close in series.items()}
     known = [p["date"] for p in peaks.values() if p["date"]]
-    holds = None if len(known) < 2 else all(d.startswith("2021-11") for d in known)
-    claims.append({"id": "topped_nov_2021", "holds": holds, "numbers": {"peaks": peaks}})
+    if len(known) < 2:
+        conclusion = Conclusion.TOO_FEW_CASES
+    else:
+        same = all(d.startswith(month) for d in known)
+        conclusion = Conclusion.HOLDS if same else Conclusion.DOES_NOT_HOLD
+    return Claim("topped_nov_2021", conclusion, {"peaks": peaks})
 
-    # 2. Similar bottoms in 2022-2023: correlation of the rebased weekly paths.
-    bottoms = {
-        "rut": _trough(rut, bottom_w),
-        "total3": _trough(total3, bottom_w),
-        "basket": _trough(basket, bottom_w),
-    }
-    rut_w = panel[config.russell.symbol].loc[bottom_w[0] : bottom_w[1]]
-    other = total3 if total3.notna().any() else basket
-    other_w = other.reindex(rut_w.index)
-    pair = pd.concat([np.log(rut_w), np.log(other_w)], axis=1).dropna()
-    path_corr = _r(pair.iloc[:, 0].corr(pair.iloc[:, 1]), 2) if len(pair) > 10 else None
-    claims.append(
-        {
-            "id": "similar_bottoms",
-            "holds": None if path_corr is None else path_corr >= 0.5,
-            "numbers": {
-                "bottoms": bottoms,
-                "path_corr": path_corr,
-                "weeks": len(pair),
-                "against": "total3" if total3.notna().any() else "basket",
-            },
-        }
-    )
 
-    # 3. Every reclaim of multi-year resistance was followed by explosive altcoin upside.
-    horizon = str(int(ev["explosive_horizon_weeks"]))
-    threshold = float(ev["explosive_return_pct"])
+def similar_bottoms(
+    lows_of: Mapping[str, pd.Series],
+    rut_weekly: pd.Series,
+    other: pd.Series,
+    against: str,
+    window: tuple[str, str],
+    min_corr: float,
+    min_weeks: int = 11,
+) -> Claim:
+    """Both formed similar bottoms in `window`: the weekly log paths of the Russell 2000 and
+    `other` (sampled on the Russell 2000's weeks) correlate at least `min_corr`, over at least
+    `min_weeks` weeks where both are known."""
+    bottoms = {name: _extreme(close, window, highest=False) for name, close in lows_of.items()}
+    rut_w = rut_weekly.loc[window[0] : window[1]]
+    pair = pd.concat([np.log(rut_w), np.log(other.reindex(rut_w.index))], axis=1).dropna()
+    path_corr = _r(pair.iloc[:, 0].corr(pair.iloc[:, 1]), 2) if len(pair) >= min_weeks else None
+    if path_corr is None:
+        conclusion = Conclusion.TOO_FEW_CASES
+    else:
+        conclusion = Conclusion.HOLDS if path_corr >= min_corr else Conclusion.DOES_NOT_HOLD
+    numbers = {"bottoms": bottoms, "path_corr": path_corr, "weeks": len(pair), "against": against}
+    return Claim("similar_bottoms", conclusion, numbers)
+
+
+def _is_pending(week: str, horizon_weeks: int, as_of: dt.date) -> bool:
+    """The horizon after `week` ends after `as_of`: its outcome is not known yet."""
+    return dt.date.fromisoformat(week) + dt.timedelta(weeks=horizon_weeks) > as_of
+
+
+def explosive_after_reclaim(
+    events: Sequence[Json], horizon: int, threshold: float, min_cases: int, as_of: dt.date
+) -> Claim:
+    """Every reclaim of multi-year resistance was followed by explosive altcoin upside: the
+    basket (BTC before the basket existed) up at least `threshold` percent `horizon` weeks after
+    each breakout of the event study (`events`). An outcome is `explosive` True/False, or None
+    when there are no crypto prices for it; `pending` when its horizon has not passed."""
     outcomes = []
-    for event in study["events"]:
-        alt = event["returns"]["basket"][horizon]
-        used = "basket"
+    for event in events:
+        alt, used = event["returns"]["basket"][str(horizon)], "basket"
         if alt is None:
-            alt, used = event["returns"]["btc"][horizon], "btc"
+            alt, used = event["returns"]["btc"][str(horizon)], "btc"
+        week = event["week_ending"]
         outcomes.append(
             {
-                "week_ending": event["week_ending"],
+                "week_ending": week,
                 "return_pct": alt,
                 "asset": used if alt is not None else None,
                 "explosive": None if alt is None else alt >= threshold,
+                "pending": alt is None and _is_pending(week, horizon, as_of),
             }
         )
-    judged = [o for o in outcomes if o["explosive"] is not None]
-    hits = sum(o["explosive"] for o in judged)
-    claims.append(
-        {
-            "id": "explosive_after_reclaim",
-            "holds": None if not judged else hits == len(judged),
-            "numbers": {
-                "events": len(outcomes),
-                "judged": len(judged),
-                "hits": hits,
-                "threshold_pct": threshold,
-                "horizon_weeks": int(horizon),
-                "outcomes": outcomes,
-                "small_sample": len(judged) < int(ev["min_events_for_conclusion"]),
-            },
-        }
-    )
+    judged = [o["explosive"] for o in outcomes if o["explosive"] is not None]
+    pending = sum(o["pending"] for o in outcomes)
+    numbers = {
+        "events": len(outcomes),
+        "judged": len(judged),
+        "hits": sum(judged),
+        "pending": pending,
+        "threshold_pct": threshold,
+        "horizon_weeks": horizon,
+        "outcomes": outcomes,
+    }
+    conclusion = every_case(judged, pending, min_cases)
+    return Claim("explosive_after_reclaim", conclusion, numbers)
 
-    # 4. The break and the alt rally line up one to one (lead/lag of weekly returns).
+
+def one_to_one(lags: pd.DataFrame, min_corr: float) -> Claim:
+    """The break and the alt rally line up one to one: of the lead/lag correlations of weekly
+    returns (`indicators.lead_lag`), the strongest is the same week's, and it is at least
+    `min_corr`."""
     table = lags.dropna(subset=["corr"])
     if table.empty:
-        claims.append({"id": "one_to_one", "holds": None, "numbers": {}})
-    else:
-        best = table["corr"].abs().idxmax()
-        same_week = _r(lags.loc[0, "corr"], 3) if 0 in lags.index else None
-        claims.append(
-            {
-                "id": "one_to_one",
-                "holds": bool(
-                    best == 0
-                    and same_week is not None
-                    and same_week >= config.section("comovement")["min_corr"]
-                ),
-                "numbers": {
-                    "best_lag": int(best),
-                    "best_corr": _r(table.loc[best, "corr"], 3),
-                    "same_week_corr": same_week,
-                    "n": int(lags.loc[0, "n"]) if 0 in lags.index else 0,
-                },
-            }
-        )
+        return Claim("one_to_one", Conclusion.TOO_FEW_CASES, {})
+    best = int(cast(int, table["corr"].abs().idxmax()))
+    same_week = _r(lags.loc[0, "corr"], 3) if 0 in lags.index else None
+    holds = best == 0 and same_week is not None and same_week >= min_corr
+    numbers = {
+        "best_lag": best,
+        "best_corr": _r(table.loc[best, "corr"], 3),
+        "same_week_corr": same_week,
+        "n": int(cast(int, lags.loc[0, "n"])) if 0 in lags.index else 0,
+    }
+    return Claim("one_to_one", Conclusion.HOLDS if holds else Conclusion.DOES_NOT_HOLD, numbers)
 
-    # 5. Fear peaks before the rally: Fear & Greed before vs after each breakout.
-    window = int(ev["fear_window_weeks"])
-    fear = []
-    fg = data.fear_greed
-    for week in events.index:
-        before = fg.loc[week - pd.Timedelta(weeks=window) : week]
-        after = fg.loc[week + pd.Timedelta(days=1) : week + pd.Timedelta(weeks=window)]
+
+def fear_before_rally(
+    fear_greed: pd.Series,
+    rallies: Sequence[Json],
+    window_weeks: int,
+    fear_max: float,
+    min_cases: int,
+) -> Claim:
+    """Fear peaks before the rally: before each breakout whose rally came, Fear & Greed fell
+    to `fear_max` or less within `window_weeks`. `rallies` are the outcomes of
+    `explosive_after_reclaim`: a breakout the rally did not follow is a case against the claim
+    (there was no rally for fear to precede), one still pending is not judged yet."""
+    events, judged, pending = [], [], 0
+    for rally in rallies:
+        week = pd.Timestamp(rally["week_ending"])
+        before = fear_greed.loc[week - pd.Timedelta(weeks=window_weeks) : week]
+        after = fear_greed.loc[
+            week + pd.Timedelta(days=1) : week + pd.Timedelta(weeks=window_weeks)
+        ]
         if before.empty:
             continue
-        fear.append(
+        low = _r(before.min(), 0)
+        events.append(
             {
-                "week_ending": _day(week),
-                "min_before": _r(before.min(), 0),
+                "week_ending": rally["week_ending"],
+                "min_before": low,
                 "min_before_date": _day(before.idxmin()),
                 "mean_after": _r(after.mean(), 0) if not after.empty else None,
+                "rally": rally["explosive"],
             }
         )
-    fear_max = config.section("sentiment")["fear_max"]
-    judged_fear = [f for f in fear if f["min_before"] is not None]
-    claims.append(
-        {
-            "id": "fear_before_rally",
-            "holds": None
-            if not judged_fear
-            else all(f["min_before"] <= fear_max for f in judged_fear),
-            "numbers": {"events": fear, "window_weeks": window, "fear_max": fear_max},
-        }
-    )
+        if rally["explosive"] is not None:
+            judged.append(bool(rally["explosive"]) and low is not None and low <= fear_max)
+        pending += bool(rally["pending"])
+    numbers = {"events": events, "window_weeks": window_weeks, "fear_max": fear_max}
+    return Claim("fear_before_rally", every_case(judged, pending, min_cases), numbers)
 
-    # 6. What actually happened after the latest confirmed breakout, so far.
-    latest = None
-    if len(events):
-        week = events.index[-1]
-        latest = {"week_ending": _day(week), "assets": {}}
-        for name, close in (
-            ("rut", panel[config.russell.symbol]),
-            ("btc", panel[config.btc.symbol]),
-            ("eth", panel[config.eth.symbol]),
-            ("basket", basket),
-        ):
-            start = close.get(week, np.nan)
-            after = close.loc[week:].dropna()
-            if np.isnan(start) or len(after) < 2:
-                latest["assets"][name] = {"return_pct": None, "through": None, "weeks": 0}
-                continue
-            latest["assets"][name] = {
-                "return_pct": _r((after.iloc[-1] / start - 1) * 100),
-                "through": _day(after.index[-1]),
-                "weeks": int(len(after) - 1),
-            }
-    claims.append({"id": "since_latest_breakout", "holds": None, "numbers": {"latest": latest}})
-    return claims
+
+def since_latest_breakout(
+    breakouts: pd.DatetimeIndex, assets: Mapping[str, pd.Series]
+) -> Json | None:
+    """What actually happened after the latest confirmed breakout, so far (no conclusion)."""
+    if not len(breakouts):
+        return None
+    week = breakouts[-1]
+    latest: Json = {"week_ending": _day(week), "assets": {}}
+    for name, close in assets.items():
+        start = close.get(week, np.nan)
+        after = close.loc[week:].dropna()
+        if np.isnan(start) or len(after) < 2:
+            latest["assets"][name] = {"return_pct": None, "through": None, "weeks": 0}
+            continue
+        latest["assets"][name] = {
+            "return_pct": _r((after.iloc[-1] / start - 1) * 100),
+            "through": _day(after.index[-1]),
+            "weeks": int(len(after) - 1),
+        }
+    return latest
+
+
+def check_claims(
+    panel: pd.DataFrame,
+    weekly: pd.DataFrame,
+    data: MarketData,
+    config: Config,
+    study: Json,
+    lags: pd.DataFrame,
+    as_of: dt.date,
+) -> tuple[Claim, ...]:
+    """Each claim of the article with the data's conclusion, in the Evidence page's order."""
+    ev, rut = config.evidence, config.russell.symbol
+    total3, basket = data.total_mcap["total3_usd"], weekly["basket_level"]
+    daily = {"rut": data.close(rut), "total3": total3, "basket": basket}
+    has_total3 = bool(total3.notna().any())
+    explosive = explosive_after_reclaim(
+        study["events"],
+        ev.explosive_horizon_weeks,
+        float(ev.explosive_return_pct),
+        ev.min_events_for_conclusion,
+        as_of,
+    )
+    return (
+        topped_together(daily, ev.top_window, ev.top_month),
+        similar_bottoms(
+            daily,
+            panel[rut],
+            total3 if has_total3 else basket,
+            "total3" if has_total3 else "basket",
+            ev.bottom_window,
+            ev.bottoms_min_path_corr,
+        ),
+        explosive,
+        one_to_one(lags, config.comovement.min_corr),
+        fear_before_rally(
+            data.fear_greed,
+            explosive.numbers["outcomes"],
+            ev.fear_window_weeks,
+            config.sentiment.fear_max,
+            ev.min_events_for_conclusion,
+        ),
+    )
 
 
 def build_evidence(
     weekly: pd.DataFrame, panel: pd.DataFrame, data: MarketData, config: Config, as_of: dt.date
-) -> dict:
+) -> EvidenceReport:
     """Everything the Evidence page shows, computed from all data on or before `as_of`."""
-    ev = config.section("evidence")
-    horizons = [int(h) for h in ev["horizons_weeks"]]
-    events = breakout_events(weekly, int(ev["min_reference_age_weeks"]))
+    ev = config.evidence
+    events = breakout_events(weekly, ev.min_reference_age_weeks)
     assets = {
         "rut": panel[config.russell.symbol],
         "btc": panel[config.btc.symbol],
         "eth": panel[config.eth.symbol],
         "basket": weekly["basket_level"],
     }
-    study = event_study(weekly, assets, events, horizons)
+    study = event_study(assets, events, ev.horizons_weeks)
     lags = lead_lag(
         weekly_returns(panel[config.russell.symbol]),
         weekly["basket_return"],
-        int(config.section("comovement")["max_lag_weeks"]),
+        config.comovement.max_lag_weeks,
     )
-    claims = check_claims(weekly, panel, data, config, study, lags, events)
-    return {
-        "as_of": as_of.isoformat(),
-        "study": study,
-        "lead_lag": [
-            {"lag": int(k), "corr": _r(row["corr"], 3), "n": int(row["n"])}
+    return EvidenceReport(
+        as_of=as_of,
+        study=study,
+        lead_lag=[
+            {"lag": int(cast(int, k)), "corr": _r(row["corr"], 3), "n": int(row["n"])}
             for k, row in lags.iterrows()
         ],
-        "claims": claims,
-        "min_events_for_conclusion": int(ev["min_events_for_conclusion"]),
-    }
+        claims=check_claims(panel, weekly, data, config, study, lags, as_of),
+        latest_breakout=since_latest_breakout(pd.DatetimeIndex(events.index), assets),
+        min_events_for_conclusion=ev.min_events_for_conclusion,
+    )

@@ -83,7 +83,7 @@ def remove_stale(root: Path, folder: str, keep: set[str]) -> list[Path]:
     """Delete the files under `root/folder` whose POSIX path relative to `root` is not in
     `keep`; return them."""
     root = Path(root)
-    removed = []
+    removed: list[Path] = []
     if not (root / folder).is_dir():
         return removed
     for path in sorted((root / folder).rglob("*")):

@@ -8,12 +8,13 @@ in time").
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from generator.cache import MarketData
-from generator.config import Config
+from generator.config import Config, Sentiment
 
 STATES = ("below", "approaching", "testing", "confirmed", "failed")
 
@@ -43,7 +44,7 @@ def reference_levels(
         pin = pd.Timestamp(pin_date)
         if pin not in dates:
             raise ValueError(f"reference pin_date {pin_date} has no daily close")
-        at = dates.get_loc(pin)
+        at = int(cast(int, dates.get_loc(pin)))
         reference[at:] = values[at]
         reference_at[at:] = at
     else:
@@ -57,7 +58,7 @@ def reference_levels(
                 ref, ref_at = peak, peak_at
             reference[i], reference_at[i] = ref, ref_at
     ref_dates = pd.DatetimeIndex(
-        [dates[j] if j >= 0 else pd.NaT for j in reference_at], dtype="datetime64[ns]"
+        [dates[int(j)] if j >= 0 else pd.NaT for j in reference_at], dtype="datetime64[ns]"
     )
     return pd.DataFrame({"reference": reference, "reference_date": ref_dates}, index=dates)
 
@@ -122,24 +123,34 @@ def russell_states(
                 state = "approaching"
             else:
                 state = "below"
-        rows.append(
-            {
-                "close": close,
-                "reference": ref,
-                "reference_date": ref_date,
-                "zone_bottom": zone_bottom,
-                "zone_top": zone_top,
-                "approach_level": approach,
-                "distance_pts": close - ref,
-                "distance_pct": (close / ref - 1) * 100,
-                "weeks_above_zone": run,
-                "state": state,
-                "confirmed_on": confirmed_on if state == "confirmed" else None,
-            }
-        )
+        levels = {"zone_bottom": zone_bottom, "zone_top": zone_top, "approach_level": approach}
+        rows.append(_state_row(close, ref, ref_date, levels, run, state, confirmed_on))
     out = pd.DataFrame(rows, index=weekly_close.index)
     out["reference_date"] = pd.to_datetime(out["reference_date"])
     return out
+
+
+def _state_row(
+    close: float,
+    ref: float,
+    ref_date: Any,
+    levels: dict[str, float],
+    run: int,
+    state: str | None,
+    confirmed_on: Any,
+) -> dict[str, Any]:
+    """One week's row of `russell_states`."""
+    return {
+        "close": close,
+        "reference": ref,
+        "reference_date": ref_date,
+        **levels,
+        "distance_pts": close - ref,
+        "distance_pct": (close / ref - 1) * 100,
+        "weeks_above_zone": run,
+        "state": state,
+        "confirmed_on": confirmed_on if state == "confirmed" else None,
+    }
 
 
 # --- The altcoin basket (TOTAL3 proxy) -----------------------------------------------------------
@@ -179,7 +190,8 @@ def closes_at(daily_close: pd.Series, days: pd.DatetimeIndex, stale_days: int) -
     daily_close = daily_close.dropna()
     if daily_close.empty:
         return pd.Series(np.nan, index=days)
-    bars = pd.DataFrame({"bar": daily_close.index.as_unit("ns"), "close": daily_close.to_numpy()})
+    bar_days = pd.DatetimeIndex(daily_close.index).as_unit("ns")
+    bars = pd.DataFrame({"bar": bar_days, "close": daily_close.to_numpy()})
     wanted = pd.DataFrame({"day": pd.DatetimeIndex(days).as_unit("ns")})
     joined = pd.merge_asof(wanted, bars, left_on="day", right_on="bar", direction="backward")
     fresh = (joined["day"] - joined["bar"]).dt.days <= stale_days
@@ -252,17 +264,17 @@ def weekly_returns(weekly_close: pd.Series) -> pd.Series:
     return weekly_close / weekly_close.shift(1) - 1
 
 
-def fear_greed_label(value: float, bands: dict) -> str | None:
+def fear_greed_label(value: float | None, bands: Sentiment) -> str | None:
     """alternative.me's words for a Fear & Greed value."""
     if value is None or np.isnan(value):
         return None
-    if value <= bands["extreme_fear_max"]:
+    if value <= bands.extreme_fear_max:
         return "Extreme Fear"
-    if value <= bands["fear_max"]:
+    if value <= bands.fear_max:
         return "Fear"
-    if value <= bands["neutral_max"]:
+    if value <= bands.neutral_max:
         return "Neutral"
-    if value <= bands["greed_max"]:
+    if value <= bands.greed_max:
         return "Greed"
     return "Extreme Greed"
 
@@ -282,34 +294,33 @@ def compute_weekly(panel: pd.DataFrame, data: MarketData, config: Config) -> pd.
 
     One row is one complete week (index `week_ending`). Columns are prefixed by what they
     describe: `rut_*` (the Russell 2000 against its reference), `basket_*` (the altcoin basket),
-    `season_*`, `eth_btc*`, `btc_*`, `fear_greed`, `vix`, `corr_52w`, and `newest_*` (the newest
-    daily bar of each input on or before the week's end).
+    `season_*`, `eth_btc*`, `btc_*`, `fear_greed`, `vix`, `comovement_corr` (over the
+    configured `window_weeks`), and `newest_*` (the newest daily bar of each input on or before
+    the week's end).
     """
-    weeks = panel.index
+    weeks = pd.DatetimeIndex(panel.index)
     rut, btc, eth = config.russell.symbol, config.btc.symbol, config.eth.symbol
     coins = [s.symbol for s in config.basket]
-    ref_cfg, zone = config.section("reference"), config.section("zone")
-    alts, weeks_cfg = config.section("alts"), config.section("weeks")
-    crypto_stale = int(weeks_cfg["stale_days_crypto"])
+    ref_cfg, zone, alts = config.reference, config.zone, config.alts
+    crypto_stale = config.weeks.stale_days_crypto
 
-    pin = dt.date.fromisoformat(ref_cfg["pin_date"]) if ref_cfg.get("pin_date") else None
     refs = as_of_weeks(
-        reference_levels(data.close(rut), float(ref_cfg["drawdown_pct"]), pin), weeks
+        reference_levels(data.close(rut), float(ref_cfg.drawdown_pct), ref_cfg.pin_date), weeks
     )
     states = russell_states(
         panel[rut],
         refs["reference"],
         refs["reference_date"],
-        float(zone["half_width_pct"]),
-        float(zone["approach_pct"]),
-        int(zone["confirm_weeks"]),
+        float(zone.half_width_pct),
+        float(zone.approach_pct),
+        zone.confirm_weeks,
     ).add_prefix("rut_")
 
-    basket = basket_index(
-        panel[coins], int(alts["min_history_weeks"]), int(alts["min_members"])
-    ).add_prefix("basket_")
-    basket["basket_ma_fast"] = moving_average(basket["basket_level"], int(alts["ma_fast_weeks"]))
-    basket["basket_ma_slow"] = moving_average(basket["basket_level"], int(alts["ma_slow_weeks"]))
+    basket = basket_index(panel[coins], alts.min_history_weeks, alts.min_members).add_prefix(
+        "basket_"
+    )
+    basket["basket_ma_fast"] = moving_average(basket["basket_level"], alts.ma_fast_weeks)
+    basket["basket_ma_slow"] = moving_average(basket["basket_level"], alts.ma_slow_weeks)
     basket["basket_vs_ma_fast_pct"] = pct_vs(basket["basket_level"], basket["basket_ma_fast"])
     basket["basket_vs_ma_slow_pct"] = pct_vs(basket["basket_level"], basket["basket_ma_slow"])
 
@@ -317,40 +328,48 @@ def compute_weekly(panel: pd.DataFrame, data: MarketData, config: Config) -> pd.
         {c: data.close(c) for c in coins},
         data.close(btc),
         weeks,
-        int(alts["season_window_days"]),
-        int(alts["min_members"]),
+        alts.season_window_days,
+        alts.min_members,
         crypto_stale,
     ).add_prefix("season_")
 
     out = pd.concat([states, basket, season], axis=1)
     out["btc_close"] = panel[btc]
     out["eth_btc"] = panel[eth] / panel[btc]
-    out["eth_btc_ma"] = moving_average(out["eth_btc"], int(alts["eth_btc_ma_weeks"]))
+    out["eth_btc_ma"] = moving_average(out["eth_btc"], alts.eth_btc_ma_weeks)
     out["eth_btc_vs_ma_pct"] = pct_vs(out["eth_btc"], out["eth_btc_ma"])
-    sentiment = config.section("sentiment")
-    out["fear_greed"] = closes_at(
-        data.fear_greed, weeks, int(sentiment["fear_greed_stale_days"])
-    ).to_numpy()
-    out["btc_dominance_pct"] = closes_at(
-        data.total_mcap["btc_dominance_pct"], weeks, crypto_stale
-    ).to_numpy()
+    fear_stale = config.sentiment.fear_greed_stale_days
+    out["fear_greed"] = closes_at(data.fear_greed, weeks, fear_stale).to_numpy()
+    dominance = data.total_mcap["btc_dominance_pct"]
+    out["btc_dominance_pct"] = closes_at(dominance, weeks, crypto_stale).to_numpy()
     out["vix"] = panel[config.vix.symbol]
-    out["corr_52w"] = rolling_correlation(
-        weekly_returns(panel[rut]),
-        out["basket_return"],
-        int(config.section("comovement")["window_weeks"]),
+    out["comovement_corr"] = rolling_correlation(
+        weekly_returns(panel[rut]), out["basket_return"], config.comovement.window_weeks
     )
-    for key, symbols in (
-        ("rut", [rut]),
-        ("btc", [btc]),
-        ("eth", [eth]),
-        ("vix", [config.vix.symbol]),
-        ("basket", coins),
-    ):
-        newest = [newest_bar(data.prices[s].index, weeks) for s in symbols if s in data.prices]
+    out = pd.concat([out, newest_bars(data, config, weeks)], axis=1)
+    out.index.name = "week_ending"
+    return out
+
+
+def newest_bars(data: MarketData, config: Config, weeks: pd.DatetimeIndex) -> pd.DataFrame:
+    """One row per week: the newest daily bar of each input on or before the week's end
+    (`newest_rut`, ..., `newest_basket` = the newest of any coin, `newest_fear_greed`)."""
+    groups = {
+        "rut": [config.russell.symbol],
+        "btc": [config.btc.symbol],
+        "eth": [config.eth.symbol],
+        "vix": [config.vix.symbol],
+        "basket": [s.symbol for s in config.basket],
+    }
+    out = pd.DataFrame(index=weeks)
+    for key, symbols in groups.items():
+        newest = [
+            newest_bar(pd.DatetimeIndex(data.prices[s].index), weeks)
+            for s in symbols
+            if s in data.prices
+        ]
         out[f"newest_{key}"] = (
             pd.concat(newest, axis=1).max(axis=1) if newest else pd.Series(pd.NaT, index=weeks)
         )
-    out["newest_fear_greed"] = newest_bar(data.fear_greed.index, weeks)
-    out.index.name = "week_ending"
+    out["newest_fear_greed"] = newest_bar(pd.DatetimeIndex(data.fear_greed.index), weeks)
     return out

@@ -69,7 +69,10 @@ def weekly_closes(daily_close: pd.Series, ends: pd.DatetimeIndex, stale_days: in
             {"close": "float64", "bar_date": "datetime64[ns]"}
         )
     bars = pd.DataFrame(
-        {"bar_date": daily_close.index.as_unit("ns"), "close": daily_close.to_numpy("float64")}
+        {
+            "bar_date": pd.DatetimeIndex(daily_close.index).as_unit("ns"),
+            "close": daily_close.to_numpy("float64"),
+        }
     )
     weeks = pd.DataFrame({"week_ending": ends})
     joined = pd.merge_asof(
@@ -94,15 +97,15 @@ def weekly_panel(data: MarketData, config: Config, as_of: dt.date) -> pd.DataFra
     One row is one complete week (index `week_ending`); one column per symbol holds that week's
     close (NaN = unknown that week). Weeks start with the earliest cached Russell 2000 bar.
     """
-    weeks_cfg = config.section("weeks")
+    weeks_cfg = config.weeks
     first = data.newest(config.russell.symbol) and data.prices[config.russell.symbol].index[0]
     if not first:
         raise StaleData(f"{config.russell.symbol}: no cached prices to build weeks from")
-    ends = week_ends(first.date(), as_of, weeks_cfg["calendar"])
+    ends = week_ends(first.date(), as_of, weeks_cfg.calendar)
     columns = {}
     for s in config.symbols:
-        stale = weeks_cfg["stale_days_equity" if s.market == "equity" else "stale_days_crypto"]
-        columns[s.symbol] = weekly_closes(data.close(s.symbol), ends, int(stale))["close"]
+        stale = weeks_cfg.stale_days_equity if s.market == "equity" else weeks_cfg.stale_days_crypto
+        columns[s.symbol] = weekly_closes(data.close(s.symbol), ends, stale)["close"]
     panel = pd.DataFrame(columns, index=ends)
     panel.index.name = "week_ending"
     return panel

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -43,7 +44,7 @@ class Rule:
     """What the week's closing session must do: a close `when` `level` gives `outcome`."""
 
     when: str  # close_above_zone_top | close_at_or_above_approach | close_below_reference
-    level: float
+    level: float | None
     outcome: str  # confirmed | within_reach | failed
     nth: int | None = None  # for close_above_zone_top: which of `of` consecutive closes
     of: int | None = None
@@ -52,13 +53,13 @@ class Rule:
 @dataclass(frozen=True)
 class RussellSoFar:
     date: dt.date  # the latest daily close's day
-    close: float
-    reference: float
-    reference_date: dt.date
-    zone_bottom: float
-    zone_top: float
-    approach_level: float
-    distance_pct: float
+    close: float | None
+    reference: float | None
+    reference_date: dt.date | None
+    zone_bottom: float | None
+    zone_top: float | None
+    approach_level: float | None
+    distance_pct: float | None
     position: str  # where the close sits: below | approaching | in_zone | above_zone
     state_before: str | None  # the Russell 2000's state in the newest complete week
     weeks_above_zone_before: int
@@ -95,11 +96,11 @@ class WeekSoFar:
     basket: BasketSoFar | None
 
 
-def _num(value, digits: int = 2) -> float | None:
+def _num(value: Any, digits: int = 2) -> float | None:
     if value is None or value is pd.NaT:
         return None
-    value = float(value)
-    return None if math.isnan(value) else round(value, digits)
+    number = float(value)
+    return None if math.isnan(number) else round(number, digits)
 
 
 def _sessions_after(week: dt.date, calendar: str) -> tuple[dt.date | None, dt.date | None]:
@@ -128,51 +129,53 @@ def week_so_far(
     The basket uses only UTC days before `today` (a day's crypto bar is still forming until it
     ends) and none after the week's closing session.
     """
-    calendar = config.section("weeks")["calendar"]
-    next_session, week_ending = _sessions_after(newest_week, calendar)
+    next_session, week_ending = _sessions_after(newest_week, config.weeks.calendar)
     rut = config.russell.symbol
     daily = data.close(rut).dropna()
     after = daily.loc[daily.index > pd.Timestamp(newest_week)]
-    common = {"as_of": as_of, "newest_week": newest_week, "next_session": next_session}
     if after.empty:
         reason = "week_complete" if next_session is None or next_session > as_of else "no_data"
         return WeekSoFar(
+            as_of=as_of,
+            newest_week=newest_week,
             week_ending=week_ending,
+            next_session=next_session,
             status="empty",
             reason=reason,
             russell=None,
             basket=None,
-            **common,
         )
     hypothetical = pd.Timestamp(week_ending or after.index[-1].date())
     russell = _russell(daily, after, panel[rut], config, hypothetical)
     cutoff = min(as_of, today - dt.timedelta(days=1), week_ending or as_of)
     basket = _basket(data, panel, config, newest_week, cutoff, hypothetical)
     return WeekSoFar(
+        as_of=as_of,
+        newest_week=newest_week,
         week_ending=week_ending,
+        next_session=next_session,
         status="open",
         reason=None,
         russell=russell,
         basket=basket,
-        **common,
     )
 
 
 def _russell(
     daily: pd.Series, after: pd.Series, weekly_close: pd.Series, config: Config, week: pd.Timestamp
 ) -> RussellSoFar:
-    ref_cfg, zone = config.section("reference"), config.section("zone")
-    pin = dt.date.fromisoformat(ref_cfg["pin_date"]) if ref_cfg.get("pin_date") else None
-    day, close = after.index[-1], float(after.iloc[-1])
+    zone = config.zone
+    day, close = pd.Timestamp(after.index[-1]), float(after.iloc[-1])
     closes = pd.concat([weekly_close, pd.Series([close], index=[week])])
-    refs = as_of_weeks(reference_levels(daily, float(ref_cfg["drawdown_pct"]), pin), closes.index)
-    confirm_weeks = int(zone["confirm_weeks"])
+    levels = reference_levels(daily, config.reference.drawdown_pct, config.reference.pin_date)
+    refs = as_of_weeks(levels, pd.DatetimeIndex(closes.index))
+    confirm_weeks = zone.confirm_weeks
     states = russell_states(
         closes,
         refs["reference"],
         refs["reference_date"],
-        float(zone["half_width_pct"]),
-        float(zone["approach_pct"]),
+        zone.half_width_pct,
+        zone.approach_pct,
         confirm_weeks,
     )
     before, now = states.iloc[-2] if len(states) > 1 else None, states.iloc[-1]
@@ -189,6 +192,7 @@ def _russell(
         position = "approaching"
     else:
         position = "below"
+    rules: tuple[Rule, ...]
     if state_before == "confirmed":
         rules = (Rule("close_below_reference", _num(reference), "failed"),)
     else:
@@ -225,8 +229,8 @@ def _basket(
     week: pd.Timestamp,
 ) -> BasketSoFar:
     coins = [s.symbol for s in config.basket]
-    alts = config.section("alts")
-    stale = int(config.section("weeks")["stale_days_crypto"])
+    alts = config.alts
+    stale = config.weeks.stale_days_crypto
     bars = [data.close(c).dropna().index for c in coins]
     newest = max((b[-1] for b in bars if len(b)), default=None)
     days = [
@@ -241,10 +245,10 @@ def _basket(
         index=[week],
     )
     closes = pd.concat([panel[coins], row])
-    basket = basket_index(closes, int(alts["min_history_weeks"]), int(alts["min_members"]))
+    basket = basket_index(closes, alts.min_history_weeks, alts.min_members)
     level = basket["level"]
-    fast = moving_average(level, int(alts["ma_fast_weeks"])).iloc[-1]
-    slow = moving_average(level, int(alts["ma_slow_weeks"])).iloc[-1]
+    fast = moving_average(level, alts.ma_fast_weeks).iloc[-1]
+    slow = moving_average(level, alts.ma_slow_weeks).iloc[-1]
     now = level.iloc[-1]
     vs_fast, vs_slow = _num((now / fast - 1) * 100), _num((now / slow - 1) * 100)
     confirming = None if vs_fast is None or vs_slow is None else vs_fast > 0 and vs_slow > 0
@@ -264,7 +268,7 @@ def _basket(
 def to_json(panel: WeekSoFar) -> str:
     """`api/provisional.json`: the panel, dates as YYYY-MM-DD, with a schema version."""
 
-    def plain(value):
+    def plain(value: Any) -> Any:
         if isinstance(value, dt.date):
             return value.isoformat()
         if isinstance(value, dict):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config as load_mkdocs_config
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError
 
 from generator.config import PROJECT_ROOT
@@ -31,7 +32,7 @@ class _CountWarnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _absolute_feed_image(cfg) -> None:
+def _absolute_feed_image(cfg: MkDocsConfig) -> None:
     """Feed readers need the feed's image as an absolute URL, and site_url comes from the
     environment (SITE_URL), so the relative path in mkdocs.yml is completed here."""
     for name, plugin in cfg.plugins.items():

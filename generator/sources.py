@@ -52,7 +52,7 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     out.index.name = "date"
     for column in PRICE_COLUMNS:
         values = frame[column] if column in frame.columns else np.nan
-        out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+        out[column] = pd.to_numeric(values, errors="coerce").astype("float64")  # type: ignore[union-attr]
     return out
 
 
@@ -78,7 +78,7 @@ def validate_prices(
 
     if frame.empty:
         raise PriceDataError(f"{symbol}: {where}: no price rows")
-    dates = frame.index
+    dates = pd.DatetimeIndex(frame.index)
     steps = np.diff(dates.asi8)
     if (steps <= 0).any():
         i = int(np.argmax(steps <= 0)) + 1
@@ -105,19 +105,25 @@ def validate_prices(
     if dates[-1].date() > today:
         i = int(np.argmax(dates.date > today))
         fail(i, f"date {dates[i].date()} is in the future (today is {today})")
-    if len(close) >= 3:
-        ratio_prev = close[1:-1] / close[:-2]
-        ratio_next = close[1:-1] / close[2:]
-        up = (ratio_prev >= spike_factor) & (ratio_next >= spike_factor)
-        down = (ratio_prev <= 1 / spike_factor) & (ratio_next <= 1 / spike_factor)
-        spikes = up | down
-        if spikes.any():
-            i = int(np.argmax(spikes)) + 1
-            fail(
-                i,
-                f"close on {dates[i].date()} ({_show(close[i])}) is an isolated spike "
-                f"against {_show(close[i - 1])} before and {_show(close[i + 1])} after",
-            )
+    spike = _first_spike(close, spike_factor)
+    if spike is not None:
+        fail(
+            spike,
+            f"close on {dates[spike].date()} ({_show(close[spike])}) is an isolated spike "
+            f"against {_show(close[spike - 1])} before and {_show(close[spike + 1])} after",
+        )
+
+
+def _first_spike(close: np.ndarray, spike_factor: float) -> int | None:
+    """The first close `spike_factor` times (or 1/`spike_factor` of) both of its neighbours."""
+    if len(close) < 3:
+        return None
+    ratio_prev = close[1:-1] / close[:-2]
+    ratio_next = close[1:-1] / close[2:]
+    up = (ratio_prev >= spike_factor) & (ratio_next >= spike_factor)
+    down = (ratio_prev <= 1 / spike_factor) & (ratio_next <= 1 / spike_factor)
+    spikes = up | down
+    return int(np.argmax(spikes)) + 1 if spikes.any() else None
 
 
 def _show(value: float) -> str:
@@ -129,6 +135,21 @@ def _show(value: float) -> str:
 
 def read_price_csv(path: Path, symbol: str, today: dt.date, spike_factor: float) -> pd.DataFrame:
     """Read and validate one `<SYMBOL>.csv` in the price-cache format (ARCHITECTURE.md)."""
+    where = str(path)
+    table = _read_table(path, symbol)
+    # Line numbers in the file (header is line 1) so errors point at the row to fix.
+    lines = pd.Series(np.arange(2, len(table) + 2))
+    raw_dates, dates = _dates(table, symbol, where, lines, today)
+    columns = {
+        column: _numbers(table, column, symbol, where, lines, raw_dates) for column in PRICE_COLUMNS
+    }
+    frame = pd.DataFrame(columns, index=pd.DatetimeIndex(dates, name="date").as_unit("ns"))
+    validate_prices(frame, symbol, where, today, spike_factor, lines=lines)
+    return frame
+
+
+def _read_table(path: Path, symbol: str) -> pd.DataFrame:
+    """The CSV as text cells, its header checked and lower-cased."""
     where = str(path)
     try:
         raw = path.read_bytes()
@@ -166,8 +187,13 @@ def read_price_csv(path: Path, symbol: str, today: dt.date, spike_factor: float)
     table.columns = header
     if table.empty:
         raise PriceDataError(f"{symbol}: {where}: has a header but no price rows")
-    # Line numbers in the file (header is line 1) so errors point at the row to fix.
-    lines = pd.Series(np.arange(2, len(table) + 2))
+    return table
+
+
+def _dates(
+    table: pd.DataFrame, symbol: str, where: str, lines: pd.Series, today: dt.date
+) -> tuple[pd.Series, pd.Series]:
+    """The date column as written and as timestamps; a bad or future date is an error."""
     # Clean files parse without stripping (stripping ~10,000 cells is the slow part of a read);
     # only a file that does not parse as it stands is read again with whitespace stripped.
     raw_dates = table["date"]
@@ -189,30 +215,36 @@ def read_price_csv(path: Path, symbol: str, today: dt.date, spike_factor: float)
             f"{symbol}: {where} line {lines.iloc[i]}: date {raw_dates.iloc[i]} is in the future "
             f"(today is {today})"
         )
-    columns = {}
-    for column in PRICE_COLUMNS:
-        if column not in table:
-            columns[column] = np.full(len(table), np.nan)
-            continue
-        values = pd.to_numeric(table[column], errors="coerce")
-        if not values.isna().any():
-            columns[column] = values.to_numpy(dtype="float64")
-            continue
-        cells = table[column].str.strip()
-        values = pd.to_numeric(cells.where(cells != "", None), errors="coerce")
-        garbage = values.isna() & (cells != "")
-        if column == "close":
-            garbage |= cells == ""
-        if garbage.any():
-            i = int(np.argmax(garbage.to_numpy()))
-            raise PriceDataError(
-                f"{symbol}: {where} line {lines.iloc[i]}: {column} on "
-                f"{raw_dates.iloc[i]} is {cells.iloc[i] or 'empty'!r}, not a number"
-            )
-        columns[column] = values.to_numpy(dtype="float64")
-    frame = pd.DataFrame(columns, index=pd.DatetimeIndex(dates, name="date").as_unit("ns"))
-    validate_prices(frame, symbol, where, today, spike_factor, lines=lines)
-    return frame
+    return raw_dates, dates
+
+
+def _numbers(
+    table: pd.DataFrame,
+    column: str,
+    symbol: str,
+    where: str,
+    lines: pd.Series,
+    raw_dates: pd.Series,
+) -> np.ndarray:
+    """One price column as floats (NaN where empty; an empty close or a non-number is an
+    error naming its line)."""
+    if column not in table:
+        return np.full(len(table), np.nan)
+    values = pd.to_numeric(table[column], errors="coerce")
+    if not values.isna().any():
+        return values.to_numpy(dtype="float64")
+    cells = table[column].str.strip()
+    values = pd.to_numeric(cells.where(cells != "", None), errors="coerce")
+    garbage = values.isna() & (cells != "")
+    if column == "close":
+        garbage |= cells == ""
+    if garbage.any():
+        i = int(np.argmax(garbage.to_numpy()))
+        raise PriceDataError(
+            f"{symbol}: {where} line {lines.iloc[i]}: {column} on "
+            f"{raw_dates.iloc[i]} is {cells.iloc[i] or 'empty'!r}, not a number"
+        )
+    return values.to_numpy(dtype="float64")
 
 
 def price_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -366,7 +398,7 @@ def split_download(data: pd.DataFrame | None, symbols: list[str]) -> dict[str, p
             f"Yahoo Finance returned flat columns for {len(symbols)} symbols; cannot split them"
         )
     for symbol, sub in per_symbol.items():
-        sub = sub.rename(columns=lambda c: str(c).strip().lower())
+        sub = sub.set_axis([str(c).strip().lower() for c in sub.columns], axis=1)
         if "close" not in sub.columns:
             continue
         index = pd.DatetimeIndex(sub.index)
@@ -374,7 +406,7 @@ def split_download(data: pd.DataFrame | None, symbols: list[str]) -> dict[str, p
             # A daily bar's date is its exchange-local (or UTC, for crypto) calendar day.
             index = index.tz_localize(None)
         sub = sub.set_axis(index.normalize(), axis=0)
-        frame = canonical(sub)
+        frame = canonical(pd.DataFrame(sub))
         frame = frame[frame["close"].notna()]
         frame = frame[~frame.index.duplicated(keep="last")].sort_index()
         if not frame.empty:
@@ -403,7 +435,9 @@ class YahooSource:
         self._download = download
         self.sleep = sleep
 
-    def _call(self, symbols: list[str], start: dt.date | None, end: dt.date):
+    def _call(
+        self, symbols: list[str], start: dt.date | None, end: dt.date
+    ) -> tuple[pd.DataFrame | None, list[str]]:
         download = self._download
         if download is None:
             import yfinance as yf
@@ -449,8 +483,8 @@ class YahooSource:
         for attempt in range(self.attempts):
             if attempt:
                 log.info("retrying %d symbol(s) from Yahoo: %s", len(pending), " ".join(pending))
-            known_starts = [starts[s] for s in pending]
-            start = None if None in known_starts else min(known_starts)
+            known = [starts[s] for s in pending]
+            start = None if any(s is None for s in known) else min(s for s in known if s)
             data, errors = self._call(pending, start, end)
             for symbol, frame in split_download(data, pending).items():
                 first = starts[symbol]

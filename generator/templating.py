@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-def number(value, digits: int = 2, signed: bool = False) -> str:
+def number(value: float | None, digits: int = 2, signed: bool = False) -> str:
     """A number for readers: thousands separators, fixed decimals, 'unknown' for missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "unknown"
@@ -19,7 +20,7 @@ def number(value, digits: int = 2, signed: bool = False) -> str:
     return text.replace("-", "\u2212")  # a real minus sign reads better than a hyphen
 
 
-def pct(value, digits: int = 1, signed: bool = True) -> str:
+def pct(value: float | None, digits: int = 1, signed: bool = True) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "unknown"
     return number(value, digits, signed) + "%"
@@ -46,5 +47,5 @@ def environment(folder: str = str(TEMPLATES_DIR)) -> jinja2.Environment:
     return env
 
 
-def render(name: str, **context) -> str:
+def render(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context)

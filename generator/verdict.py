@@ -11,14 +11,15 @@ co-movement) are context: shown, never deciding.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from generator import templating
-from generator.config import Config
+from generator.config import Alts, Config
 from generator.indicators import fear_greed_label
 
+Record = dict[str, Any]  # a verdict record, or one of its parts (generator/verdict.schema.json)
 SIGNALS = ("OFF", "WATCH", "ARMED", "ON", "UNKNOWN")
 # The version of the verdict record (generator/verdict.schema.json). A change to the record's
 # shape gets a new version; the ledger keeps old records as they were written.
@@ -58,12 +59,46 @@ def _above(value: float | None, threshold: float) -> bool | None:
     return None if value is None else value > threshold
 
 
-def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: str) -> dict:
+def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: str) -> Record:
     """The verdict record for one week, from that week's row of `compute_weekly`."""
-    zone, alts_cfg = config.section("zone"), config.section("alts")
-    sentiment_cfg, co_cfg = config.section("sentiment"), config.section("comovement")
+    rut = _rut_part(row, config.zone.confirm_weeks)
+    alts = _alts_part(row, config.alts)
+    fear_greed = _num(row["fear_greed"], 0)
+    sentiment = {
+        "fear_greed": None if fear_greed is None else int(fear_greed),
+        "fear_greed_label": fear_greed_label(fear_greed, config.sentiment),
+        "vix": _num(row["vix"]),
+    }
+    corr = _num(row["comovement_corr"], 3)
+    comovement = {"corr": corr, "window_weeks": config.comovement.window_weeks}
+    newest = {
+        key: _day(row[f"newest_{key}"])
+        for key in ("rut", "btc", "eth", "basket", "vix", "fear_greed")
+    }
+    week_day = week.date().isoformat()
+    signal, missing = decide(rut["state"], alts["confirming"], newest, week_day)
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "week_ending": week_day,
+        "signal": signal,
+        "rut": rut,
+        "alts": alts,
+        "sentiment": sentiment,
+        "comovement": comovement,
+        "checks": checks(rut, alts, sentiment, corr, config),
+        "missing": missing,
+        "watch": what_to_watch(signal, rut, alts),
+        "data_as_of": newest,
+        "source": source,
+        "methodology": config.methodology_version,
+    }
+    record["sentence"] = templating.render("sentence.txt.j2", v=record, config=config).strip()
+    return record
+
+
+def _rut_part(row: pd.Series, confirm_weeks: int) -> Record:
     state = row["rut_state"] if isinstance(row["rut_state"], str) else None
-    rut = {
+    return {
         "close": _num(row["rut_close"]),
         "reference": _num(row["rut_reference"]),
         "reference_date": _day(row["rut_reference_date"]),
@@ -73,22 +108,24 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         "distance_pts": _num(row["rut_distance_pts"]),
         "distance_pct": _num(row["rut_distance_pct"]),
         "weeks_above_zone": int(row["rut_weeks_above_zone"]),
-        "confirm_weeks": int(zone["confirm_weeks"]),
+        "confirm_weeks": confirm_weeks,
         "confirmed_on": _day(row["rut_confirmed_on"]),
         "state": state,
     }
+
+
+def _alts_part(row: pd.Series, alts_cfg: Alts) -> Record:
     fast, slow = _num(row["basket_vs_ma_fast_pct"]), _num(row["basket_vs_ma_slow_pct"])
-    alts_confirming = None if fast is None or slow is None else (fast > 0 and slow > 0)
     eth_btc_vs = _num(row["eth_btc_vs_ma_pct"])
     season = _num(row["season_index"], 1)
-    alts = {
+    return {
         "basket_close": _num(row["basket_level"]),
         "basket_members": int(row["basket_members"]),
         "basket_ma_fast": _num(row["basket_ma_fast"]),
         "basket_ma_slow": _num(row["basket_ma_slow"]),
         "basket_vs_ma_fast_pct": fast,
         "basket_vs_ma_slow_pct": slow,
-        "confirming": alts_confirming,
+        "confirming": None if fast is None or slow is None else (fast > 0 and slow > 0),
         "season_index": season,
         "season_members": int(row["season_members"]),
         "season_label": _season_label(season, alts_cfg),
@@ -98,92 +135,70 @@ def build_verdict(week: pd.Timestamp, row: pd.Series, config: Config, source: st
         "btc_close": _num(row["btc_close"]),
         "btc_dominance_pct": _num(row["btc_dominance_pct"], 1),
     }
-    fear_greed = _num(row["fear_greed"], 0)
-    sentiment = {
-        "fear_greed": None if fear_greed is None else int(fear_greed),
-        "fear_greed_label": fear_greed_label(fear_greed, sentiment_cfg),
-        "vix": _num(row["vix"]),
-    }
-    corr = _num(row["corr_52w"], 3)
-    comovement = {"corr": corr, "window_weeks": int(co_cfg["window_weeks"])}
+
+
+def checks(
+    rut: Record, alts: Record, sentiment: Record, corr: float | None, config: Config
+) -> list[Record]:
+    """Every check of the week: value, threshold, pass/fail/unknown, and whether it decides."""
+    state = rut["state"]
+    fast, slow = alts["basket_vs_ma_fast_pct"], alts["basket_vs_ma_slow_pct"]
+    season, eth_btc_vs = alts["season_index"], alts["eth_btc_vs_ma_pct"]
+    alts_cfg, sentiment_cfg, co_cfg = config.alts, config.sentiment, config.comovement
+    confirmed = None if state is None else state == "confirmed"
     near = None if state is None else state in ("approaching", "testing", "confirmed")
-    checks = [
-        _check(
-            "rut_confirmed",
-            rut["close"],
-            rut["zone_top"],
-            None if state is None else state == "confirmed",
-            True,
-        ),
+    season_min, fear_max = float(alts_cfg.season_alt_threshold), float(sentiment_cfg.fear_max)
+    vix, vix_max = sentiment["vix"], float(sentiment_cfg.vix_calm_max)
+    return [
+        _check("rut_confirmed", rut["close"], rut["zone_top"], confirmed, True),
         _check("rut_near", rut["distance_pct"], rut["approach_level"], near, True),
         _check("alts_above_fast_ma", fast, 0.0, _above(fast, 0.0), True),
         _check("alts_above_slow_ma", slow, 0.0, _above(slow, 0.0), True),
         _check(
             "season_index",
             season,
-            float(alts_cfg["season_alt_threshold"]),
-            None if season is None else season >= alts_cfg["season_alt_threshold"],
+            season_min,
+            None if season is None else season >= alts_cfg.season_alt_threshold,
             False,
         ),
         _check("eth_btc_trend", eth_btc_vs, 0.0, _above(eth_btc_vs, 0.0), False),
         _check(
             "fear_greed",
             sentiment["fear_greed"],
-            float(sentiment_cfg["fear_max"]),
-            _above(fear_greed, float(sentiment_cfg["fear_max"])),
+            fear_max,
+            _above(_num(sentiment["fear_greed"], 0), fear_max),
             False,
         ),
         _check(
-            "vix",
-            sentiment["vix"],
-            float(sentiment_cfg["vix_calm_max"]),
-            None if sentiment["vix"] is None else sentiment["vix"] <= sentiment_cfg["vix_calm_max"],
-            False,
+            "vix", vix, vix_max, None if vix is None else vix <= sentiment_cfg.vix_calm_max, False
         ),
         _check(
             "comovement",
             corr,
-            float(co_cfg["min_corr"]),
-            None if corr is None else corr >= co_cfg["min_corr"],
+            float(co_cfg.min_corr),
+            None if corr is None else corr >= co_cfg.min_corr,
             False,
         ),
     ]
-    newest = {
-        key: _day(row[f"newest_{key}"])
-        for key in ("rut", "btc", "eth", "basket", "vix", "fear_greed")
-    }
-    week_day = week.date().isoformat()
-    signal, missing = decide(state, alts_confirming, newest, week_day)
-    record = {
-        "schema_version": SCHEMA_VERSION,
-        "week_ending": week.date().isoformat(),
-        "signal": signal,
-        "rut": rut,
-        "alts": alts,
-        "sentiment": sentiment,
-        "comovement": comovement,
-        "checks": checks,
-        "missing": missing,
-        "watch": what_to_watch(signal, rut, alts),
-        "data_as_of": newest,
-        "source": source,
-        "methodology": config.methodology_version,
-    }
-    record["sentence"] = templating.render("sentence.txt.j2", v=record).strip()
-    return record
 
 
-def _season_label(season: float | None, alts_cfg: dict) -> str | None:
+def _season_label(season: float | None, alts_cfg: Alts) -> str | None:
     if season is None:
         return None
-    if season >= alts_cfg["season_alt_threshold"]:
+    if season >= alts_cfg.season_alt_threshold:
         return "altcoin season"
-    if season <= alts_cfg["season_btc_threshold"]:
+    if season <= alts_cfg.season_btc_threshold:
         return "bitcoin season"
     return "neither"
 
 
-def _check(check_id, value, threshold, condition, gating) -> dict:
+def _check(
+    check_id: str,
+    value: float | None,
+    threshold: float | None,
+    condition: bool | None,
+    gating: bool,
+) -> Record:
     return {
         "id": check_id,
         "value": value,
@@ -198,7 +213,7 @@ def decide(
     alts_confirming: bool | None,
     newest: dict[str, str | None],
     week: str,
-) -> tuple[str, list[dict]]:
+) -> tuple[str, list[Record]]:
     """The signal from the Russell 2000's state and the altcoins' confirmation.
 
     Returns the signal and, for UNKNOWN, which input was missing: its newest bar, and whether
@@ -206,9 +221,10 @@ def decide(
     weeks for the moving averages).
     """
 
-    def missing(key: str) -> list[dict]:
-        reason = "stale" if newest[key] is None or newest[key] < week else "history"
-        return [{"input": key, "newest": newest[key], "reason": reason}]
+    def missing(key: str) -> list[Record]:
+        bar = newest[key]
+        reason = "stale" if bar is None or bar < week else "history"
+        return [{"input": key, "newest": bar, "reason": reason}]
 
     if state is None:
         return "UNKNOWN", missing("rut")
@@ -221,22 +237,39 @@ def decide(
     return "OFF", []
 
 
-def what_to_watch(signal: str, rut: dict, alts: dict) -> dict:
+def what_to_watch(signal: str, rut: Record, alts: Record) -> Record:
     """The level that matters next and what would change the verdict next week.
 
     Before a confirmed breakout the level is the zone's top (resistance, to close above); after
     it, the reference itself (support, to hold). `next` lists (condition, level, the signal it
     would lead to); templates turn it into words.
     """
-    state, close = rut["state"], rut["close"]
-    support = state == "confirmed"
+    close = rut["close"]
+    support = rut["state"] == "confirmed"
     level = rut["reference"] if support else rut["zone_top"]
     gap = None if close is None or level is None else level - close
+    return {
+        "level": level,
+        "kind": "support" if support else "resistance",
+        "points": None if gap is None else round(gap, 2),
+        "pct": None if gap is None else round(gap / close * 100, 2),
+        "next": next_moves(signal, rut, alts),
+    }
+
+
+def next_moves(signal: str, rut: Record, alts: Record) -> list[Record]:
+    """What would change the verdict next week: (condition, level, the signal it leads to)."""
+    state = rut["state"]
     remaining = max(rut["confirm_weeks"] - rut["weeks_above_zone"], 1)
     # A confirmation next week gives ON or ARMED only if the basket is known by then.
     after_confirm = {True: "ON", False: "ARMED", None: "UNKNOWN"}[alts["confirming"]]
-    top = rut["zone_top"]
-    nxt: list[dict] = []
+    above_zone = {
+        "when": "close_above_zone_top",
+        "level": rut["zone_top"],
+        "signal": after_confirm,
+        "weeks": remaining,
+    }
+    nxt: list[Record] = []
     if signal == "UNKNOWN":
         nxt.append({"when": "data_arrives", "level": None, "signal": None})
     if state == "confirmed":
@@ -247,48 +280,22 @@ def what_to_watch(signal: str, rut: dict, alts: dict) -> dict:
             nxt.append({"when": "alts_below_ma", "level": ma, "signal": "ARMED"})
         nxt.append({"when": "close_below_reference", "level": rut["reference"], "signal": "OFF"})
     elif state == "failed":
-        nxt.append(
-            {
-                "when": "close_above_zone_top",
-                "level": top,
-                "signal": after_confirm,
-                "weeks": remaining,
-            }
-        )
+        nxt.append(above_zone)
     elif state in ("testing", "approaching"):
-        nxt.append(
-            {
-                "when": "close_above_zone_top",
-                "level": top,
-                "signal": after_confirm,
-                "weeks": remaining,
-            }
-        )
-        nxt.append(
-            {"when": "close_below_approach", "level": rut["approach_level"], "signal": "OFF"}
-        )
+        nxt.append(above_zone)
+        approach = rut["approach_level"]
+        nxt.append({"when": "close_below_approach", "level": approach, "signal": "OFF"})
     elif state == "below":
-        nxt.append(
-            {
-                "when": "close_at_or_above_approach",
-                "level": rut["approach_level"],
-                "signal": "WATCH",
-            }
-        )
-    return {
-        "level": level,
-        "kind": "support" if support else "resistance",
-        "points": None if gap is None else round(gap, 2),
-        "pct": None if gap is None else round(gap / close * 100, 2),
-        "next": nxt,
-    }
+        approach = rut["approach_level"]
+        nxt.append({"when": "close_at_or_above_approach", "level": approach, "signal": "WATCH"})
+    return nxt
 
 
 def verdicts_for_weeks(
-    weekly: pd.DataFrame, weeks: list[pd.Timestamp], config: Config, sources: dict
-) -> list[dict]:
+    weekly: pd.DataFrame, weeks: list[pd.Timestamp], config: Config, sources: dict[Any, str]
+) -> list[Record]:
     """Verdict records for the given weeks of `compute_weekly`'s frame (`sources[week]`)."""
-    return [build_verdict(w, weekly.loc[w], config, sources[w]) for w in weeks]
+    return [build_verdict(w, cast(pd.Series, weekly.loc[w]), config, sources[w]) for w in weeks]
 
 
 def first_recordable_week(weekly: pd.DataFrame) -> pd.Timestamp | None:

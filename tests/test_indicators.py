@@ -10,6 +10,7 @@ import pandas.testing as pdt
 import pytest
 
 from generator import indicators, market
+from generator.config import Sentiment
 from generator.indicators import (
     altcoin_season_index,
     as_of_weeks,
@@ -386,5 +387,12 @@ def test__weekly_returns__unknown_when_either_week_is():
     ],
 )
 def test__fear_greed_label__alternative_me_bands(value, label):
-    bands = {"extreme_fear_max": 24, "fear_max": 46, "neutral_max": 54, "greed_max": 75}
+    bands = Sentiment(
+        extreme_fear_max=24,
+        fear_max=46,
+        neutral_max=54,
+        greed_max=75,
+        fear_greed_stale_days=3,
+        vix_calm_max=20.0,
+    )
     assert indicators.fear_greed_label(value, bands) == label

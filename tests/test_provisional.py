@@ -19,8 +19,8 @@ from tests.conftest import REPLAY_PRICES, run_cli, tree_bytes
 
 CONFIG = load_config()
 RUT = CONFIG.russell.symbol
-ZONE = CONFIG.section("zone")
-ALTS = CONFIG.section("alts")
+ZONE = CONFIG.zone
+ALTS = CONFIG.alts
 REPLAY = REPLAY_PRICES  # the repository's own real history (never skipped)
 TODAY = dt.date(2027, 1, 4)  # a real "today" after every date used here
 
@@ -66,7 +66,7 @@ def panel_text(now) -> str:
 
 
 def zone_numbers(reference: float = 100.0):
-    h, a = ZONE["half_width_pct"] / 100, ZONE["approach_pct"] / 100
+    h, a = ZONE.half_width_pct / 100, ZONE.approach_pct / 100
     bottom, top = reference * (1 - h), reference * (1 + h)
     return round(bottom, 2), round(top, 2), round(bottom * (1 - a), 2)
 
@@ -97,7 +97,7 @@ def test__open_week__latest_close_zone_and_the_first_of_two_closes():
         "testing",
     )
     assert [(x.when, x.level, x.outcome, x.nth, x.of) for x in r.rules] == [
-        ("close_above_zone_top", top, "counts", 1, ZONE["confirm_weeks"]),
+        ("close_above_zone_top", top, "counts", 1, ZONE.confirm_weeks),
         ("close_at_or_above_approach", approach, "within_reach", None, None),
     ]
     text = panel_text(now)
@@ -182,7 +182,7 @@ def coins(days: pd.DatetimeIndex, jump_from: str, factor: float) -> dict[str, pd
     """`min_members` coins, flat at 1.0, all multiplied by `factor` from `jump_from` on."""
     close = pd.Series(1.0, index=days)
     close[close.index >= pd.Timestamp(jump_from)] = factor
-    return {s.symbol: close for s in CONFIG.basket[: int(ALTS["min_members"])]}
+    return {s.symbol: close for s in CONFIG.basket[: int(ALTS.min_members)]}
 
 
 def test__basket__against_its_averages_if_the_week_closed_on_its_latest_day():
@@ -190,9 +190,9 @@ def test__basket__against_its_averages_if_the_week_closed_on_its_latest_day():
     close = russell_history("2025-11-12", {"2025-11-12": 96.0}, {})
     now = run(close, "2025-11-12", coins(days, "2025-11-09", 1.1))
     b = now.basket
-    fast, slow = int(ALTS["ma_fast_weeks"]), int(ALTS["ma_slow_weeks"])
+    fast, slow = int(ALTS.ma_fast_weeks), int(ALTS.ma_slow_weeks)
     # Flat for years, then +10% after the week's close: the average takes 1/n of the jump.
-    assert b.date == dt.date(2025, 11, 12) and b.members == int(ALTS["min_members"])
+    assert b.date == dt.date(2025, 11, 12) and b.members == int(ALTS.min_members)
     assert b.vs_ma_fast_pct == round((1.1 / (1 + 0.1 / fast) - 1) * 100, 2)
     assert b.vs_ma_slow_pct == round((1.1 / (1 + 0.1 / slow) - 1) * 100, 2)
     assert b.confirming_if_final is True

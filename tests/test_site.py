@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gzip
 import http.server
 import itertools
 import json
@@ -186,6 +187,28 @@ def test__api__every_published_record_matches_the_published_schema(built):
     assert {r["schema_version"] for r in records} == {1}
 
 
+# --- Home page weight (was checked by bench/) -----------------------------------------------------
+
+PAGE_WEIGHT_KB = 150
+
+
+def home_page_weight(site: Path) -> int:
+    """The built home page with the chart specs and SVG fallbacks it references, each gzipped
+    as a server sends it (the Vega bundle and the theme's own assets are not counted)."""
+    html = (site / "index.html").read_bytes()
+    text = html.decode()
+    refs = set(re.findall(r'data-(?:spec|fallback)="([^"]+)"', text))
+    refs |= set(re.findall(r'<img src="(assets/charts/[^"]+\.svg)"', text))
+    files = [html] + [(site / ref).read_bytes() for ref in sorted(refs)]
+    assert len(files) > 1, "the home page references no chart"
+    return sum(len(gzip.compress(data, mtime=0)) for data in files)
+
+
+def test__home_page_weight__html_specs_and_svgs_within_budget(built):
+    weight = home_page_weight(built["site"])
+    assert weight <= PAGE_WEIGHT_KB * 1024, f"{weight / 1024:.0f} KB gzip"
+
+
 def test__offsite_references__catches_what_loads_from_another_host(tmp_path):
     (tmp_path / "index.html").write_text(
         f'<link rel="canonical" href="{SITE_URL}"><link rel="stylesheet" href="assets/a.css">'
@@ -214,9 +237,7 @@ def test__methodology__names_from_config_are_escaped(tmp_path):
     assert hostile != text
     (tmp_path / "config.toml").write_text(hostile)
     config = load_config(tmp_path / "config.toml")
-    page = templating.render(
-        "methodology.md.j2", config=config.raw, basket=config.basket, cfg=config, site={}
-    )
+    page = templating.render("methodology.md.j2", config=config, basket=config.basket)
     assert "<script>" not in page
     assert "Doge &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
 

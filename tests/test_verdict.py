@@ -120,7 +120,7 @@ def make_row(**changes) -> pd.Series:
         "fear_greed": 78.0,
         "btc_dominance_pct": 56.78,
         "vix": 13.5,
-        "corr_52w": 0.4567,
+        "comovement_corr": 0.4567,
         **{f"newest_{k}": week for k in ("rut", "btc", "eth", "vix", "basket", "fear_greed")},
     }
     row.update(changes)
@@ -282,7 +282,7 @@ def test__build_verdict__unknown_context_is_null_and_never_decides(config):
     row = make_row(
         fear_greed=np.nan,
         vix=np.nan,
-        corr_52w=np.nan,
+        comovement_corr=np.nan,
         season_index=np.nan,
         eth_btc=np.nan,
         eth_btc_vs_ma_pct=np.nan,
@@ -416,17 +416,16 @@ STATES_BY_WEEK += ["confirmed"] * 3 + ["failed", "failed", "confirmed"]
 
 def small_config(config: Config) -> Config:
     """Three basket coins and short windows, so a few months of data allow every signal."""
-    raw = dict(config.raw)
-    raw["alts"] = {
-        **raw["alts"],
-        "min_history_weeks": 2,
-        "min_members": 2,
-        "ma_fast_weeks": 3,
-        "ma_slow_weeks": 5,
-        "eth_btc_ma_weeks": 3,
-    }
-    raw["comovement"] = {**raw["comovement"], "window_weeks": 4}
-    return dataclasses.replace(config, raw=raw, basket=config.basket[:3])
+    alts = dataclasses.replace(
+        config.alts,
+        min_history_weeks=2,
+        min_members=2,
+        ma_fast_weeks=3,
+        ma_slow_weeks=5,
+        eth_btc_ma_weeks=3,
+    )
+    comovement = dataclasses.replace(config.comovement, window_weeks=4)
+    return dataclasses.replace(config, alts=alts, comovement=comovement, basket=config.basket[:3])
 
 
 def bars(closes: pd.Series) -> pd.DataFrame:

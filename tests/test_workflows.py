@@ -753,7 +753,6 @@ def weekday_run(tmp_path):
     return run
 
 
-@needs_bash
 def test__weekday__builds_provisional_live_as_of_the_day(weekday_run):
     from generator.cli import main
 
@@ -765,7 +764,6 @@ def test__weekday__builds_provisional_live_as_of_the_day(weekday_run):
     main.commands["site"].make_context("site", shlex.split(site_args))
 
 
-@needs_bash
 def test__weekday__default_as_of_is_today_after_the_close_or_yesterday(weekday_run):
     import datetime as dt
 
@@ -776,14 +774,12 @@ def test__weekday__default_as_of_is_today_after_the_close_or_yesterday(weekday_r
     assert args[1].endswith(f"--as-of {day.isoformat()}")
 
 
-@needs_bash
 def test__weekday__a_week_ending_today_is_left_to_the_saturday_job(weekday_run):
     result, _, out = weekday_run("2025-12-05", new_weeks="2025-12-05")
     assert result.returncode == 0, result.stderr
     assert out == "deploy=false\n" and "publishes nothing" in result.stdout
 
 
-@needs_bash
 @pytest.mark.parametrize("new_weeks", ["2025-12-05", "2025-12-05 2025-12-12"])
 def test__weekday__refuses_to_publish_a_week_the_repository_has_not_kept(weekday_run, new_weeks):
     result, _, out = weekday_run("2025-12-10", new_weeks=new_weeks)
@@ -792,7 +788,6 @@ def test__weekday__refuses_to_publish_a_week_the_repository_has_not_kept(weekday
     assert "deploy=" not in out
 
 
-@needs_bash
 @pytest.mark.parametrize("as_of", ["2025-1-3", "$(touch pwned)"])
 def test__weekday__refuses_a_malformed_as_of(weekday_run, tmp_path, as_of):
     result, args, _ = weekday_run(as_of)
@@ -883,8 +878,6 @@ def release_env(tmp_path, gh_bin, sha, **extra):
     )
 
 
-@needs_git
-@needs_bash
 def test__weekly_release__created_once_on_a_change(repo, tmp_path, fake_gh):
     from generator.pages import post_url
 
@@ -916,8 +909,6 @@ def test__weekly_release__created_once_on_a_change(repo, tmp_path, fake_gh):
     assert len(calls()) == 1 and len(calls("view")) == 2
 
 
-@needs_git
-@needs_bash
 @pytest.mark.parametrize(
     ("case", "kept", "built", "extra"),
     [
@@ -954,8 +945,6 @@ def test__weekly_release__none_without_a_live_change(
     assert "no release" in result.stdout + result.stderr
 
 
-@needs_git
-@needs_bash
 def test__weekly_release__needs_the_site_address_for_its_link(repo, tmp_path, fake_gh):
     gh_bin, calls = fake_gh
     kept = [verdict("2026-02-13", "WATCH")]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import pages
+from generator import writer
 from tests.conftest import REPLAY_FEAR_GREED, REPLAY_PRICES, ROOT, tree_bytes
 
 FIRST_DAY, LAST_DAY = "2017-06-01", "2019-09-30"
@@ -109,13 +109,13 @@ def docs_tree(docs_dir: Path) -> dict[str, bytes]:
     return {
         rel: data
         for rel, data in tree(docs_dir).items()
-        if generated(rel) or not (pages.SOURCE_DOCS / rel).is_file()
+        if generated(rel) or not (writer.SOURCE_DOCS / rel).is_file()
     }
 
 
 def generated(rel: str) -> bool:
-    return rel in pages.GENERATED_FILES or rel.startswith(
-        tuple(d + "/" for d in pages.GENERATED_DIRS)
+    return rel in writer.GENERATED_FILES or rel.startswith(
+        tuple(d + "/" for d in writer.GENERATED_DIRS)
     )
 
 
