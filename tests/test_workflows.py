@@ -672,7 +672,7 @@ def cache_steps(job: dict, kind: str) -> list[tuple[int, dict]]:
 
 
 def test__weekly__restores_and_saves_the_renderings_around_the_build():
-    from generator import pages
+    from generator import writer
 
     steps_ = load_workflow(WORKFLOWS_DIR / "weekly.yml")["jobs"]["build"]["steps"]
     job = {"steps": steps_}
@@ -682,10 +682,10 @@ def test__weekly__restores_and_saves_the_renderings_around_the_build():
     assert restore_at < site_at < save_at, "restore before the build, save after it"
     paths = restore["with"]["path"].split()
     assert save["with"]["path"].split() == paths
-    # What pages.py reuses when it is there: content-addressed renderings and kept posts.
+    # What the page stage reuses when it is there: content-addressed renderings and kept posts.
     for rel in ("assets/charts", "assets/og", "blog/posts"):
-        assert rel in pages.GENERATED_DIRS and f"site_docs/{rel}" in paths
-    assert pages.POSTS_MANIFEST.startswith("blog/posts/")
+        assert rel in writer.GENERATED_DIRS and f"site_docs/{rel}" in paths
+    assert writer.POSTS_MANIFEST.startswith("blog/posts/")
     key = restore["with"]["key"]
     for source in ("generator/**", "templates/**", "requirements.lock"):
         assert f"'{source}'" in key, f"the cache key must depend on {source}"
