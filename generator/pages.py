@@ -304,17 +304,12 @@ def write_chart(writer: DocsWriter, chart: charts.Chart) -> dict:
     base = f"assets/charts/{chart.name}"
     writer.text(f"{base}.json", json.dumps(chart.spec, sort_keys=True, separators=(",", ":")))
     writer.text(f"{base}.csv", chart.data.to_csv(index=False, lineterminator="\n"))
-    static = chart.static_spec()
-    svg_name = f"{base}-{charts.spec_hash(static)}.svg"
-    writer.render_later(svg_name, lambda: charts.to_svg(static).encode("utf-8"))
-    return {
-        "name": chart.name,
-        "title": chart.title,
-        "description": chart.description,
-        "spec": f"{base}.json",
-        "svg": svg_name,
-        "csv": f"{base}.csv",
-    }
+    figure = {"name": chart.name, "title": chart.title, "description": chart.description}
+    for key, static in charts.static_renderings(chart).items():
+        figure[key] = f"{base}-{charts.spec_hash(static)}.svg"
+        figure[key + "_size"] = (static["width"], static["height"])
+        writer.render_later(figure[key], lambda s=static: charts.to_svg(s).encode("utf-8"))
+    return {**figure, "spec": f"{base}.json", "csv": f"{base}.csv"}
 
 
 def write_preview(writer: DocsWriter, name: str, chart: charts.Chart, record: dict) -> str:
@@ -462,7 +457,12 @@ def write_posts(writer: DocsWriter, posts: list[Post], rows: charts.WeekRows, co
             following=following,
             rel=lambda target, here=post.path: relative(here, target),
             root=root_of(post.url),
-            chart={"svg": svg, "title": chart.title, "description": chart.description},
+            chart={
+                "svg": svg,
+                "size": (static["width"], static["height"]),
+                "title": chart.title,
+                "description": chart.description,
+            },
             preview=preview,
             **common,
         )
