@@ -46,6 +46,9 @@ SIGNAL_COLOURS = {
     "UNKNOWN": "#6E40C9",
 }
 STATIC_WIDTH = 720
+# The home charts' phone drawing: shown at about its own size in a 390 px screen's column, so
+# its 11 px labels stay 11 px (the 720 px drawing shrunk to the column left them at 5 px).
+PHONE_WIDTH = 360
 WEEK_WIDTH = 480  # an archive post's small chart (static SVG)
 HEIGHT = 280
 PREVIEW_SIZE = (1200, 630)
@@ -73,6 +76,12 @@ class Chart:
         spec["background"] = background
         spec["autosize"] = {"type": "fit", "contains": "padding"}
         return spec
+
+
+def static_renderings(chart: Chart) -> dict[str, dict[str, Any]]:
+    """The static drawings a page shows before (and without) any script: `svg` for wide
+    screens and `svg_phone` for phones; each spec's SVG is the chart's first view."""
+    return {"svg": chart.static_spec(), "svg_phone": chart.static_spec(PHONE_WIDTH)}
 
 
 def _text(macro: str, **facts: Any) -> tuple[str, str]:

@@ -10,6 +10,7 @@ computed.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -125,23 +126,27 @@ def write_vega_bundle(writer: DocsWriter) -> None:
     writer.text(version_file, version)
 
 
-def write_chart(writer: DocsWriter, chart: charts.Chart) -> dict[str, str]:
-    """Spec, SVG fallback and CSV of one chart; returns what a template needs to embed it."""
+def write_chart(writer: DocsWriter, chart: charts.Chart) -> dict[str, Any]:
+    """Spec, static SVGs (wide and phone) and CSV of one chart; returns what a template needs
+    to embed it: the SVGs are the first view, the spec is fetched only on request."""
     base = f"assets/charts/{chart.name}"
     writer.text(f"{base}.json", json.dumps(chart.spec, sort_keys=True, separators=(",", ":")))
     if chart.data is not None:
         writer.text(f"{base}.csv", chart.data.to_csv(index=False, lineterminator="\n"))
-    static = chart.static_spec()
-    svg_name = f"{base}-{charts.spec_hash(static)}.svg"
-    writer.render_later(svg_name, lambda: charts.to_svg(static).encode("utf-8"))
-    return {
+    figure: dict[str, Any] = {
         "name": chart.name,
         "title": chart.title,
         "description": chart.description,
-        "spec": f"{base}.json",
-        "svg": svg_name,
-        "csv": f"{base}.csv",
     }
+    for key, static in charts.static_renderings(chart).items():
+        figure[key] = f"{base}-{charts.spec_hash(static)}.svg"
+        figure[key + "_size"] = (static["width"], static["height"])
+        writer.render_later(figure[key], functools.partial(_svg_bytes, static))
+    return {**figure, "spec": f"{base}.json", "csv": f"{base}.csv"}
+
+
+def _svg_bytes(spec: dict[str, Any]) -> bytes:
+    return charts.to_svg(spec).encode("utf-8")
 
 
 def write_preview(writer: DocsWriter, name: str, chart: charts.Chart, record: Record) -> str:
@@ -155,7 +160,7 @@ def write_preview(writer: DocsWriter, name: str, chart: charts.Chart, record: Re
 
 def write_home_charts(
     writer: DocsWriter, result: PipelineResult
-) -> tuple[list[dict[str, str]], str]:
+) -> tuple[list[dict[str, Any]], str]:
     write_vega_bundle(writer)
     figures = [write_chart(writer, chart) for chart in result.home_charts]
     preview = write_preview(writer, "home", result.home_charts[0], result.latest)
@@ -216,7 +221,7 @@ def write_api(writer: DocsWriter, result: PipelineResult) -> None:
 
 
 def home_context(
-    result: PipelineResult, posts: list[Post], figures: list[dict[str, str]], preview: str
+    result: PipelineResult, posts: list[Post], figures: list[dict[str, Any]], preview: str
 ) -> Context:
     """What the home page shows. An optional panel computed by the pipeline is one more key
     here (and one more block in templates/home.md.j2)."""
@@ -310,7 +315,12 @@ def render_post(
         following=following,
         rel=lambda target: relative(post.path, target),
         root=root_of(post.url),
-        chart={"svg": svg, "title": chart.title, "description": chart.description},
+        chart={
+            "svg": svg,
+            "size": (static["width"], static["height"]),
+            "title": chart.title,
+            "description": chart.description,
+        },
         preview=preview,
         **common,
     )

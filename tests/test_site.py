@@ -11,6 +11,8 @@ import itertools
 import json
 import os
 import re
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -142,11 +144,17 @@ def test__change_feed__one_item_per_signal_change(built):
 
 
 def test__feeds__advertised_in_every_page_head(built):
+    """Every page advertises the four feeds (rel token "alternate", as feed readers look for
+    it), and none as a bare rel="alternate": for each of those Material's bundle fetches and
+    parses the whole sitemap, which at 2,000 weeks costs a phone over a second."""
     for page in ("index.html", "evidence/index.html", "blog/2025/12/05/weekly-verdict/index.html"):
-        links = soup(built["site"] / page).select('head link[rel="alternate"]')
+        head = soup(built["site"] / page).head
+        links = head.select('link[rel~="alternate"]')
         hrefs = {link["href"].rsplit("/", 1)[-1] for link in links}
         assert {"feed_rss_created.xml", "feed_rss_changes.xml"} <= hrefs, page
         assert {"feed_json_created.json", "feed_json_changes.json"} <= hrefs, page
+        assert all(link["type"] and link["title"] for link in links), page
+        assert not [link for link in links if link["rel"] == ["alternate"]], page
 
 
 def test__feed__json_feed_items(built):
@@ -242,6 +250,125 @@ def test__methodology__names_from_config_are_escaped(tmp_path):
     assert "Doge &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
 
 
+PAGE_TYPES = {  # one page of each kind, as files of the built site
+    "home": "index.html",
+    "newest-post": "blog/" + AS_OF.replace("-", "/") + "/weekly-verdict/index.html",
+    "archive": "blog/index.html",
+    "archive-year": "blog/archive/2025/index.html",
+    "category": "blog/category/unknown/index.html",
+    "all-weeks": "weeks/index.html",
+    "evidence": "evidence/index.html",
+    "methodology": "methodology/index.html",
+    "data": "data/index.html",
+    "not-found": "404.html",
+}
+
+
+def scripts(page: Path) -> list[str]:
+    return [s["src"].rsplit("/", 1)[-1] for s in soup(page).select("script[src]")]
+
+
+def test__pages__load_only_the_scripts_they_use(built):
+    """Vega is never a page's script (charts.js fetches it when a reader asks); charts.js is on
+    the pages with an interactive chart only, a11y.js on the pages with a table only."""
+    site = built["site"]
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 300
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        names = scripts(page)
+        assert "vega-bundle.js" not in names, page
+        assert ("charts.js" in names) == ("data-spec=" in html), page
+        assert ("a11y.js" in names) == ("<table" in html), page
+    assert "charts.js" in scripts(site / PAGE_TYPES["home"])
+    for kind in ("newest-post", "archive", "evidence"):
+        assert "charts.js" not in scripts(site / PAGE_TYPES[kind]), kind
+
+
+def test__home__charts_are_static_drawings_first(built):
+    """Each home chart is its static SVG (a phone drawing and a wide one, sized, so nothing
+    shifts as it loads), with an interactive version only on request."""
+    site = built["site"]
+    figures = soup(site / "index.html").select("figure.aw-chart")
+    assert len(figures) == 5
+    for figure in figures:
+        img = figure.select_one("picture img.aw-chart__static")
+        phone = figure.select_one("picture source[media]")
+        assert img["alt"] and img["width"] == "720" and img["loading"] == "lazy"
+        assert int(phone["width"]) < 390 < int(img["width"])
+        for src in (img["src"], phone["srcset"]):
+            svg = (site / src).read_text()
+            assert svg.startswith("<svg") and "<path" in svg, src
+        assert figure.select_one(".aw-chart__view")["data-spec"].endswith(".json")
+        assert figure.select_one("button.aw-chart__interact").has_attr("hidden")
+
+
+def test__search__index_holds_a_post_by_title_verdict_and_sentence(built):
+    """The weekly posts repeat the same tables every week: the search index keeps only each
+    post's title, verdict and sentence, so it grows by a few hundred bytes a week."""
+    index = json.loads((built["site"] / "search" / "search_index.json").read_text())
+    records = json.loads((built["site"] / "api" / "verdicts.json").read_text())
+    posts = [d for d in index["docs"] if "/weekly-verdict/" in d["location"]]
+    assert len(posts) == len(records), "one entry per post, no per-section entries"
+    by_week = {r["week_ending"]: r for r in records}
+    for doc in posts:
+        week = "-".join(doc["location"].split("/")[1:4])
+        assert doc["title"] == f"Week ending {week}: {by_week[week]['signal']}"
+        assert by_week[week]["sentence"] in doc["text"]
+        assert "Threshold" not in doc["text"] and "Newest data" not in doc["text"]
+    post_bytes = sum(len(json.dumps(d)) for d in posts) / len(posts)
+    assert post_bytes < 700, f"{post_bytes:.0f} bytes of index per post"
+    weeks = [d for d in index["docs"] if d["location"].startswith("weeks/")]
+    assert weeks and all(len(d["text"]) < 1000 for d in weeks), "the All weeks table is left out"
+
+
+VNU = Path(__file__).parent / "browser" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def test__pages__valid_html_nu_checker(built):
+    """The Nu HTML Checker finds no error on any page type (theme errors are fixed by the
+    overrides in templates/theme). Skips without Java or vnu-jar, except in CI."""
+    java = shutil.which("java")
+    if not (java and VNU.is_file()):
+        missing = "java (apt-get install -y default-jre-headless)" if not java else str(VNU)
+        unavailable(f"the Nu HTML Checker needs {missing} (and npm ci --prefix tests/browser)")
+    pages = [str(built["site"] / p) for p in PAGE_TYPES.values()]
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or "{}").get("messages", [])
+    errors = [
+        f"{m.get('url', '').rsplit('/site/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") == "error"
+    ]
+    assert not errors, errors[:10]
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test__nu_checker__reports_an_invalid_page(tmp_path):
+    """The check above can fail: vnu reports the theme's old checkbox `autocomplete`."""
+    java = shutil.which("java")
+    if not (java and VNU.is_file()):
+        unavailable("the Nu HTML Checker needs java and vnu-jar (npm ci --prefix tests/browser)")
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!doctype html><html lang="en"><head><title>x</title></head><body>'
+        '<input type="checkbox" id="a" autocomplete="off"></body></html>'
+    )
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", str(page)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr)["messages"]
+    assert any("autocomplete" in m["message"] for m in messages if m["type"] == "error")
+
+
 # --- The browser tier ---------------------------------------------------------------------------
 
 
@@ -273,16 +400,18 @@ def browser():
 
 
 def open_page(browser, url: str, width: int = 1280, dark: bool = False):
-    """A page whose every request to another host is blocked and recorded."""
+    """A page whose every request to another host is blocked and recorded; `requests` lists
+    every URL path the page asked for."""
     context = browser.new_context(
         viewport={"width": width, "height": 900},
         color_scheme="dark" if dark else "light",
     )
-    blocked, errors = [], []
+    blocked, errors, requests = [], [], []
     host = urlparse(url).netloc
 
     def route(r):
         if urlparse(r.request.url).netloc == host:
+            requests.append(urlparse(r.request.url).path)
             r.continue_()
         else:
             blocked.append(r.request.url)
@@ -293,27 +422,61 @@ def open_page(browser, url: str, width: int = 1280, dark: bool = False):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(url, wait_until="networkidle")
+    page.requests = requests
     return context, page, blocked, errors
+
+
+def scroll_through(page) -> None:
+    """Scroll to the bottom and back, so lazy images load."""
+    page.evaluate(
+        """async () => {
+             for (let y = 0; y < document.body.scrollHeight; y += 600) {
+               window.scrollTo(0, y); await new Promise(r => setTimeout(r, 50));
+             }
+             window.scrollTo(0, 0);
+           }"""
+    )
+    page.wait_for_load_state("networkidle")
+
+
+def chart_library(requests: list[str]) -> list[str]:
+    return [r for r in requests if r.endswith(("vega-bundle.js", "charts.js"))]
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
-def test__browser__every_home_chart_renders(browser, served, width):
+def test__browser__home_charts_static_first_interactive_on_request(browser, served, width):
+    """Every home chart shows its static drawing (the one for the screen's width) with no
+    chart library loaded; asking for one chart's interactive version loads Vega once and
+    draws that chart with it."""
     context, page, blocked, errors = open_page(browser, served, width)
     try:
-        figures = page.locator(".aw-chart__view")
-        count = figures.count()
-        assert count == 5
-        page.wait_for_function(
-            f"document.querySelectorAll('.aw-chart__view--ready').length === {count}",
-            timeout=20000,
+        figures = page.locator("figure.aw-chart")
+        assert figures.count() == 5
+        scroll_through(page)
+        drawn = page.evaluate(
+            """[...document.querySelectorAll('figure.aw-chart img.aw-chart__static')]
+                 .map(i => [i.naturalWidth, i.currentSrc])"""
         )
-        for i in range(count):
-            marks = figures.nth(i).locator("svg.marks")
-            assert marks.count() == 1, f"chart {i} has no Vega rendering"
-            assert marks.locator("path").count() > 0, f"chart {i} drew nothing"
+        assert len(drawn) == 5 and all(w > 0 for w, _ in drawn), drawn
+        assert all(src.endswith(".svg") for _, src in drawn)
+        expected = 360 if width == 390 else 720  # the phone drawing on a phone
+        assert [w for w, _ in drawn] == [expected] * 5
+        assert not [r for r in page.requests if r.endswith("vega-bundle.js")]
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, f"page is {overflow}px wide at {width}px"
+
+        button = page.locator("#fig-rebased .aw-chart__interact")
+        assert button.is_visible()
+        button.click()
+        page.wait_for_selector("#fig-rebased .aw-chart__view--ready", timeout=20000)
+        marks = page.locator("#fig-rebased .aw-chart__live svg.marks")
+        assert marks.count() == 1 and marks.locator("path").count() > 0
+        assert not page.locator("#fig-rebased img.aw-chart__static").is_visible()
+        assert page.locator(".aw-chart__view--ready").count() == 1, "only the chart asked for"
+        assert [r for r in page.requests if r.endswith("vega-bundle.js")] == [
+            "/assets/vendor/vega-bundle.js"
+        ]
         shots = os.environ.get("AW_SCREENSHOTS")
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
@@ -339,16 +502,19 @@ READER_PAGES = {
 @pytest.mark.browser
 @pytest.mark.parametrize("name", list(READER_PAGES))
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test__browser__pages_accessible_fit_a_phone_and_run_clean(browser, served, name, dark):
-    """axe-core finds no serious or critical violation, at 390 px nothing scrolls sideways,
-    no request leaves the site and no script fails, in both palettes."""
+@pytest.mark.parametrize("width", [1280, 390])
+def test__browser__pages_accessible_fit_and_run_clean(browser, served, name, dark, width):
+    """axe-core finds no serious or critical violation, nothing scrolls sideways, no request
+    leaves the site and no script fails: at 1280 and 390 px, in both palettes. Only the home
+    page loads charts.js, and no page loads Vega before a reader asks for it."""
     if not AXE.is_file():
         unavailable(f"axe-core is not installed at {AXE} (run: npm ci --prefix tests/browser)")
-    context, page, blocked, errors = open_page(browser, served + READER_PAGES[name], 390, dark)
+    url = served + READER_PAGES[name]
+    context, page, blocked, errors = open_page(browser, url, width, dark)
     try:
         scheme = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
         assert scheme == ("slate" if dark else "default")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         serious = [
@@ -357,6 +523,8 @@ def test__browser__pages_accessible_fit_a_phone_and_run_clean(browser, served, n
             if v["impact"] in ("serious", "critical")
         ]
         assert not serious, serious
+        expected = ["/assets/javascripts/charts.js"] if name == "home" else []
+        assert chart_library(page.requests) == expected
         assert not blocked, blocked
         assert not errors, errors
     finally:
@@ -364,50 +532,103 @@ def test__browser__pages_accessible_fit_a_phone_and_run_clean(browser, served, n
 
 
 @pytest.mark.browser
-def test__browser__post_chart_labels_stay_legible_on_a_phone(browser, served, built):
-    """A post's chart is a static SVG shrunk to the column: at 390 px its axis labels must
-    still be drawn at 8 px or more (a drawing made for the desktop left them at about 5 px)."""
-    url = served + READER_PAGES["newest-post"]
-    context, page, _blocked, errors = open_page(browser, url, 390)
+@pytest.mark.parametrize("name", ["home", "newest-post"])
+def test__browser__checks_table_fits_a_phone(browser, served, name):
+    """At 390 px the checks table shows check, value and result without scrolling sideways."""
+    context, page, _blocked, errors = open_page(browser, served + READER_PAGES[name], 390)
     try:
-        image = page.locator("#fig-week img")
-        image.scroll_into_view_if_needed()
-        page.wait_for_function(
-            "document.querySelector('#fig-week img').naturalWidth > 0", timeout=10000
+        table = page.locator(".aw-checks table")
+        box = table.evaluate(
+            """t => { const wrap = t.closest('.md-typeset__scrollwrap') || t.parentElement;
+                      return [t.scrollWidth, t.clientWidth, wrap.scrollWidth, wrap.clientWidth,
+                              t.getBoundingClientRect().right]; }"""
         )
-        shown, natural = image.evaluate("i => [i.getBoundingClientRect().width, i.naturalWidth]")
-        assert shown <= 390
-        svg = built["site"] / "assets" / image.get_attribute("src").split("assets/", 1)[1]
-        sizes = [float(x) for x in re.findall(r'font-size="?([0-9.]+)px', svg.read_text())]
-        assert sizes, "no text in the chart"
-        smallest = min(sizes) * shown / natural
-        assert smallest >= 8, f"axis labels drawn at {smallest:.1f} px on a 390 px phone"
+        assert box[0] <= box[1] and box[2] <= box[3], f"the table scrolls sideways: {box}"
+        assert box[4] <= 390
+        headers = table.locator("th")
+        visible = [headers.nth(i).inner_text() for i in range(headers.count())]
+        visible = [h for i, h in enumerate(visible) if headers.nth(i).is_visible()]
+        assert visible == ["Check", "Value", "Result"]
+        for cell in table.locator("tbody td:nth-child(4)").all():
+            right = cell.evaluate("c => c.getBoundingClientRect().right")
+            assert cell.is_visible() and right <= 390, right
+        # The hidden columns' facts are still there, in the value cell.
+        assert "needs" in table.locator("tbody tr").first.inner_text()
         assert not errors, errors
     finally:
         context.close()
 
 
 @pytest.mark.browser
+def test__browser__chart_labels_stay_legible_on_a_phone(browser, served, built):
+    """A static chart is an SVG scaled to the column: at 390 px its text must still be drawn
+    at 8 px or more, on a post and on the home page (a 720 px drawing left it at about 5 px)."""
+    for url, selector in (
+        (served + READER_PAGES["newest-post"], "#fig-week img"),
+        (served, "#fig-rut img"),
+        (served, "#fig-season img"),
+    ):
+        context, page, _blocked, errors = open_page(browser, url, 390)
+        try:
+            image = page.locator(selector)
+            image.scroll_into_view_if_needed()
+            page.wait_for_function(
+                f"document.querySelector('{selector}').naturalWidth > 0", timeout=10000
+            )
+            shown, natural, src = image.evaluate(
+                "i => [i.getBoundingClientRect().width, i.naturalWidth, i.currentSrc]"
+            )
+            assert shown <= 390
+            svg = built["site"] / "assets" / src.split("assets/", 1)[1]
+            sizes = [float(x) for x in re.findall(r'font-size="?([0-9.]+)px', svg.read_text())]
+            assert sizes, "no text in the chart"
+            smallest = min(sizes) * shown / natural
+            assert smallest >= 8, f"{selector}: text drawn at {smallest:.1f} px at 390 px"
+            assert not errors, errors
+        finally:
+            context.close()
+
+
+@pytest.mark.browser
 def test__browser__charts_follow_dark_mode(browser, served):
+    """In the dark palette the static drawings are inverted (light on dark, not a white box),
+    an interactive chart is drawn with Vega's dark theme, and toggling the palette redraws it."""
     context, page, _blocked, errors = open_page(browser, served, 1280, dark=True)
     try:
-        page.wait_for_function(
-            "document.querySelectorAll('.aw-chart__view--ready').length === 5", timeout=20000
+        filters = page.evaluate(
+            """[...document.querySelectorAll('img.aw-chart__static')]
+                 .map(i => getComputedStyle(i).filter)"""
         )
-        backgrounds = page.evaluate(
-            """[...document.querySelectorAll('.aw-chart__view svg.marks')].map(svg => {
-                 const rect = svg.querySelector('rect.background');
-                 return rect ? rect.getAttribute('fill') || 'none' : 'none';
-               })"""
-        )
-        assert len(backgrounds) == 5
-        assert not [b for b in backgrounds if b.lower() in ("white", "#fff", "#ffffff")]
-        # Toggling the palette re-renders the charts in the other theme.
+        assert len(filters) == 5 and all("invert(1)" in f for f in filters), filters
+        page.locator("#fig-rut .aw-chart__interact").click()
+        page.wait_for_selector("#fig-rut .aw-chart__view--ready", timeout=20000)
+
+        def background():
+            return page.evaluate(
+                """(() => { const r = document.querySelector(
+                       '#fig-rut .aw-chart__live svg.marks rect.background');
+                     return r ? (r.getAttribute('fill') || 'none') : 'none'; })()"""
+            )
+
+        def text_fill():
+            return page.evaluate(
+                """document.querySelector('#fig-rut .aw-chart__live svg.marks text')
+                     .getAttribute('fill')"""
+            )
+
+        assert background().lower() not in ("white", "#fff", "#ffffff")
+        dark_text = text_fill()
         page.locator("label.md-header__button[for^='__palette_']:visible").first.click()
         page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'")
         page.wait_for_function(
-            "document.querySelectorAll('.aw-chart__view svg.marks').length === 5", timeout=20000
+            f"""(() => {{ const t = document.querySelector('#fig-rut .aw-chart__live svg text');
+                  return t && t.getAttribute('fill') !== {json.dumps(dark_text)}; }})()""",
+            timeout=20000,
         )
+        light = page.evaluate(
+            "getComputedStyle(document.querySelector('img.aw-chart__static')).filter"
+        )
+        assert "invert" not in light
         assert not errors, errors
     finally:
         context.close()
