@@ -79,7 +79,8 @@ seed: $(STAMP) ## Re-create the committed data/ from SEED_DIR=<folder of history
 	rm -rf data/prices data/extra data/verdicts.jsonl
 	$(BIN)/python -m generator pages --prices-dir $(SEED_DIR) --offline --as-of $(SEED_AS_OF)
 
-bench: $(TEST_STAMP) ## Benchmark the weekly job against a bare MkDocs build (~10 min); writes bench/results.md
+bench: $(TEST_STAMP) ## Benchmark the weekly job against a bare MkDocs build (~20 min); writes bench/results.md
+	npm ci --prefix bench --no-audit --no-fund --silent
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 site-zensical: $(STAMP) ## Optional: write site_docs/, then build site/ with Zensical (own venv in build/)

@@ -5,7 +5,7 @@ mobile and desktop, each site served gzip-compressed from 127.0.0.1 as GitHub Pa
     python bench/pagespeed.py [--runs=3] today=site/ 2000-weeks=build/w2000/site
 
 prints a Markdown table (scores, LCP, TBT, gzip bytes transferred) and the search index size.
-`pagespeed_markdown({"today": Path("site")})` returns the same text for bench/report.py.
+`pagespeed_markdown({"today": Path("site")})` returns the same text for bench/run.py.
 """
 
 from __future__ import annotations

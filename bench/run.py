@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import os
 import platform
@@ -27,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import pagespeed  # bench/pagespeed.py: Lighthouse, and the search index's size
 
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
@@ -145,11 +146,6 @@ def headline(job: Job, repeats: int) -> dict:
     }
 
 
-def search_index(site: Path) -> dict:
-    data = (site / "search" / "search_index.json").read_bytes()
-    return {"raw": len(data), "gzip": len(gzip.compress(data, mtime=0))}
-
-
 def scaling(job: Job, sizes: tuple[int, ...]) -> dict:
     cold = job.tmp / "cold"
     svg = sorted((cold / "docs/assets/charts/weeks").glob("*.svg"), key=lambda p: p.stat().st_size)
@@ -178,19 +174,16 @@ def scaling(job: Job, sizes: tuple[int, ...]) -> dict:
             "seconds": result["seconds"],
             "mkdocs": float(built.group(1)) if built else None,
             "peak_rss_mb": result["peak_rss_mb"],
-            "search_index": search_index(root / "site"),
+            "search_index": dict(
+                zip(("raw", "gzip"), pagespeed.search_index_size(root / "site"), strict=True)
+            ),
             "site": str(root / "site"),
         }
     return rows
 
 
 def page_speed(sites: dict[str, Path]) -> str:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import pagespeed  # bench/pagespeed.py (Lighthouse), when present
-    except ImportError:
-        return "Not measured: bench/pagespeed.py is not there."
-    return str(pagespeed.pagespeed_markdown(sites))
+    return pagespeed.pagespeed_markdown(sites)
 
 
 # --- In one process (`--worker`): the job with a stage clock, or a pre-warm ---------------------
