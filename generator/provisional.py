@@ -13,6 +13,7 @@ hypothetical week appended at the end, so the panel cannot disagree with the rul
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -133,31 +134,20 @@ def week_so_far(
     rut = config.russell.symbol
     daily = data.close(rut).dropna()
     after = daily.loc[daily.index > pd.Timestamp(newest_week)]
+    panel_for = functools.partial(
+        WeekSoFar, as_of=as_of, newest_week=newest_week, week_ending=week_ending
+    )
     if after.empty:
         reason = "week_complete" if next_session is None or next_session > as_of else "no_data"
-        return WeekSoFar(
-            as_of=as_of,
-            newest_week=newest_week,
-            week_ending=week_ending,
-            next_session=next_session,
-            status="empty",
-            reason=reason,
-            russell=None,
-            basket=None,
+        return panel_for(
+            next_session=next_session, status="empty", reason=reason, russell=None, basket=None
         )
     hypothetical = pd.Timestamp(week_ending or after.index[-1].date())
     russell = _russell(daily, after, panel[rut], config, hypothetical)
     cutoff = min(as_of, today - dt.timedelta(days=1), week_ending or as_of)
     basket = _basket(data, panel, config, newest_week, cutoff, hypothetical)
-    return WeekSoFar(
-        as_of=as_of,
-        newest_week=newest_week,
-        week_ending=week_ending,
-        next_session=next_session,
-        status="open",
-        reason=None,
-        russell=russell,
-        basket=basket,
+    return panel_for(
+        next_session=next_session, status="open", reason=None, russell=russell, basket=basket
     )
 
 
