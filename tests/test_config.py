@@ -128,7 +128,8 @@ def test__changed_config__the_stored_sentence_and_chart_labels(changed_build):
     season = (charts / "season.json").read_text()
     assert "Coins beating BTC over 60 days (%)" in season
     svgs = [p.read_text() for p in charts.glob("basket-*.svg")]
-    assert len(svgs) == 1 and "10-week avg" in svgs[0]
+    # The static drawings (wide and phone) carry the labels too.
+    assert len(svgs) == 2 and all("10-week avg" in svg and "20-week" not in svg for svg in svgs)
     home = (changed_build["docs"] / "index.md").read_text()
     assert re.search(r"Co-movement: 26-week correlation", home)
 
