@@ -1,5 +1,5 @@
 # Altseason Watch. `make help` lists the targets; the README documents each variable.
-# Every target creates or refreshes the local virtual environment (.venv) from the lock files:
+# Every target but help and clean creates or refreshes the virtual environment (.venv):
 # the site's targets install only what runs (requirements.lock), the test and tooling targets
 # add the test tools (requirements-test.lock). Both are hash-checked (--require-hashes), so a
 # package that changed on the index fails the install instead of running.
@@ -13,6 +13,8 @@ TEST_LOCK ?= requirements-test.lock
 SITE_ARGS ?=
 # Extra options for pytest (e.g. PYTEST_ARGS="-k archive -x").
 PYTEST_ARGS ?=
+# Extra options for bench/run.py (e.g. BENCH_ARGS="--repeats 5").
+BENCH_ARGS ?=
 # Extra options for pip-audit in `make audit` (e.g. AUDIT_ARGS="--vulnerability-service osv").
 AUDIT_ARGS ?=
 # The replay folder `make site-replay` reads: by default the committed price cache itself.
@@ -90,7 +92,7 @@ site-zensical: $(STAMP) ## Optional: write site_docs/, then build site/ with Zen
 	$(BIN)/python -m generator pages $(SITE_ARGS)
 	build/zensical-venv/bin/zensical build --strict -f mkdocs.yml
 
-test: $(TEST_STAMP) $(AXE) lint ## Run every test but the slow fault cases (lint and format check included)
+test: $(TEST_STAMP) $(AXE) lint ## Run every test but the slow fault cases (lint, format and type check included)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 faults: $(TEST_STAMP) ## Run the whole fault matrix, SIGKILL cases included; ends with a one-line summary

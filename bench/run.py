@@ -1,6 +1,6 @@
 """Benchmark of the weekly job: what an operator runs, against a bare `mkdocs build`.
 
-    .venv/bin/python bench/run.py        # `make bench`: about ten minutes on 2 cores
+    .venv/bin/python bench/run.py        # `make bench`: about twenty minutes on 2 cores
 
 Headline: `python -m generator site` in a fresh process (fetch from the replay folder
 included) for one new week, against `mkdocs build --strict` of the docs folder it produced,

@@ -66,7 +66,7 @@ def ledger_path(data_dir: Path) -> Path:
 
 @contextlib.contextmanager
 def data_lock(data_dir: Path, timeout: float = 900.0) -> Iterator[None]:
-    """Hold the data folder for one run (fetch, ledger, pages), so two runs cannot interleave.
+    """Hold the data folder for one run (fetch, ledger, pages, build), so two cannot interleave.
 
     A run that fails leaves the folder as it found it: the files it wrote are put back, so a
     fetch that worked is not kept when a later stage fails (the price cache and the ledger

@@ -149,7 +149,7 @@ def _load_optional(
 
 
 def read_total_mcap_csv(path: Path) -> pd.DataFrame:
-    """CoinGecko total crypto market cap, either the shared export or our cached subset.
+    """CoinGecko total crypto market cap, either CoinGecko's export or our cached subset.
 
     One row is one 00:00 UTC snapshot: total market cap, BTC dominance (%) and the market cap
     without BTC and ETH (a TOTAL3 stand-in), NaN where CoinGecko had no value.

@@ -1,8 +1,10 @@
 """Charts: Altair (Vega-Lite) specs from the weekly frame, plus their static renderings.
 
-Every chart exists three ways: a Vega-Lite JSON spec the browser renders with Vega-Embed
-(served from the site itself), an SVG of the same spec for readers without JavaScript and for
-the feed, and a CSV of the numbers behind it. Link previews are PNGs rendered at build time.
+A page shows each chart first as static SVGs drawn at build time (a wide one and a phone one,
+`static_renderings`): that is every reader's first view and the no-JavaScript view. A home
+chart also has its Vega-Lite JSON spec, which the browser fetches and renders with Vega-Embed
+(served from the site itself) only when a reader asks for the interactive chart, and a CSV of
+the numbers behind it; an archive post's chart is an SVG only. Link previews are PNGs.
 
 Each kind of chart is built (and validated) with Altair once, against a named dataset; a chart
 is that spec with its rows put in. So hundreds of archive posts cost one Altair build, and specs
