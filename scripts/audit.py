@@ -1,6 +1,7 @@
 """`make audit`: check every package pinned in the lock file against known vulnerabilities.
 
-    python scripts/audit.py requirements-test.lock [pip-audit options, e.g. --vulnerability-service osv]
+    python scripts/audit.py requirements-test.lock [pip-audit options, e.g.
+        --vulnerability-service osv]
 
 Runs pip-audit on the lock as it is (every pin is exact, so nothing is resolved or installed)
 and fails closed: a package pip-audit could not check is a failure, not a pass. pip-audit needs
