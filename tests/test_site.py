@@ -634,6 +634,35 @@ def test__browser__charts_follow_dark_mode(browser, served):
         context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test__browser__palette_is_applied_before_material_and_remembered(browser, served, dark):
+    """The reader's palette does not wait for Material's bundle (blocked here): the phone's
+    light or dark setting is on the body as the page is parsed, with the toggle to the other
+    palette showing; a choice made with the toggle holds on the next page and after a reload,
+    and the browser's theme colour is set."""
+    context, page, _blocked, errors = open_page(browser, served + "evidence/", 390, dark)
+    try:
+        page.route("**/assets/javascripts/bundle.*.min.js", lambda r: r.abort())
+        page.reload()
+        first, other = ("slate", "default") if dark else ("default", "slate")
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == first
+        visible = page.locator("label.md-header__button[for^='__palette_']:visible")
+        assert visible.count() == 1
+        assert page.evaluate("document.querySelector('meta[name=theme-color]').content")
+        visible.click()
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == other
+        page.goto(served)
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == other
+        errors.clear()  # the blocked bundle's own load error
+        page.unroute("**/assets/javascripts/bundle.*.min.js")
+        page.reload()
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == other
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 def test__committed_data__is_exactly_what_the_generator_fetches_and_records(built):
     """data/ in the repository was produced by `make seed` (the generator's own replay fetch and
     backfill through 2026-02-20), never edited by hand: the build above, which ran the same
